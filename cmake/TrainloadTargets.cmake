@@ -14,7 +14,7 @@ function(trainload_library name)
   endif()
   add_library(trainload_${name} STATIC ${sources})
   target_include_directories(trainload_${name} PUBLIC
-    ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
+    ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src ${LEVELDB_INCLUDE})
   target_link_libraries(trainload_${name} PUBLIC ${ARG_DEPS})
   foreach(test_source ${tests})
     get_filename_component(test_name ${test_source} NAME_WE)
