@@ -1,0 +1,383 @@
+#include "http/connection.h"
+
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "common/time_format.h"
+
+namespace trainload::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+using Parser = bhttp::request_parser<bhttp::buffer_body>;
+
+// Request bodies left unread by a handler are drained (to keep the connection) up to this size;
+// larger ones close the connection instead.
+constexpr uint64_t kMaxDrainBytes = 1 << 20;
+// Small response heads and bodies are gathered and sent in one write.
+constexpr size_t kCoalesceBytes = 64 * 1024;
+
+std::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 416: return "Requested Range Not Satisfiable";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+std::span<const std::byte> AsBytes(std::string_view s) {
+  return std::as_bytes(std::span(s.data(), s.size()));
+}
+
+}  // namespace
+
+class Connection::Impl final : public Exchange {
+ public:
+  Impl(std::unique_ptr<Transport> transport, const ServerOptions& options, Handler& handler,
+       std::string remote_address, bool tls)
+      : transport_(std::move(transport)),
+        options_(options),
+        handler_(handler),
+        remote_address_(std::move(remote_address)),
+        tls_(tls),
+        in_(256 * 1024) {}
+
+  void Serve() {
+    while (!stopped_.load(std::memory_order_relaxed)) {
+      if (!ServeOne()) break;
+    }
+  }
+
+  void Stop() {
+    stopped_.store(true);
+    transport_->Shutdown();
+  }
+
+  // Exchange:
+  const Request& request() const override { return request_; }
+
+  Result<size_t> ReadBody(std::span<std::byte> buffer) override {
+    if (body_done_ || buffer.empty()) return 0;
+    if (expect_continue_ && !continue_sent_) {
+      continue_sent_ = true;
+      TL_RETURN_IF_ERROR(transport_->Write(AsBytes("HTTP/1.1 100 Continue\r\n\r\n")));
+    }
+    return request_.chunked ? ReadChunkedBody(buffer) : ReadLengthBody(buffer);
+  }
+
+  std::optional<uint64_t> body_remaining() const override {
+    if (body_done_) return 0;
+    if (request_.chunked) return std::nullopt;
+    return body_remaining_;
+  }
+
+  Status SendHead(int status, const Headers& headers,
+                  std::optional<uint64_t> content_length) override {
+    if (head_sent_) return Internal("HTTP response head sent twice");
+    head_sent_ = true;
+    bool bodiless = request_.method == "HEAD" || status == 204 || status == 304;
+    response_chunked_ = !content_length.has_value() && !bodiless;
+    response_body_left_ = bodiless ? 0 : content_length.value_or(0);
+    if (!BodyCanBeDrained()) keep_alive_ = false;
+
+    std::string& out = pending_out_;
+    out.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
+    out.append(ReasonPhrase(status)).append("\r\n");
+    for (const auto& [name, value] : headers.entries()) {
+      out.append(name).append(": ").append(value).append("\r\n");
+    }
+    out.append("date: ").append(FormatHttpDate(SystemClock().NowSeconds())).append("\r\n");
+    if (response_chunked_) {
+      out.append("transfer-encoding: chunked\r\n");
+    } else if (status != 204 && status != 304) {
+      out.append("content-length: ").append(std::to_string(content_length.value_or(0)));
+      out.append("\r\n");
+    }
+    if (!keep_alive_) out.append("connection: close\r\n");
+    out.append("\r\n");
+    if (bodiless) return Flush();
+    return Status::Ok();
+  }
+
+  Status SendBody(std::span<const std::byte> data) override {
+    if (!head_sent_) return Internal("HTTP response body before head");
+    if (data.empty()) return Status::Ok();
+    if (response_chunked_) {
+      char size_line[32];
+      int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+      pending_out_.append(size_line, static_cast<size_t>(n));
+      pending_out_.append(reinterpret_cast<const char*>(data.data()), data.size());
+      pending_out_.append("\r\n");
+      return pending_out_.size() >= kCoalesceBytes ? Flush() : Status::Ok();
+    }
+    if (data.size() > response_body_left_) {
+      return Internal("HTTP response body longer than its Content-Length");
+    }
+    response_body_left_ -= data.size();
+    if (pending_out_.size() + data.size() <= kCoalesceBytes) {
+      pending_out_.append(reinterpret_cast<const char*>(data.data()), data.size());
+      return Status::Ok();
+    }
+    TL_RETURN_IF_ERROR(Flush());
+    return transport_->Write(data);
+  }
+
+  Status SendFile(int fd, uint64_t offset, uint64_t length) override {
+    if (!head_sent_ || response_chunked_) return Internal("SendFile needs a sized response head");
+    if (length > response_body_left_) {
+      return Internal("HTTP response body longer than its Content-Length");
+    }
+    response_body_left_ -= length;
+    TL_RETURN_IF_ERROR(Flush());
+    return transport_->SendFile(fd, offset, length);
+  }
+
+  bool head_sent() const override { return head_sent_; }
+
+ private:
+  // Reads, dispatches and answers one request; false when the connection must end.
+  bool ServeOne() {
+    ResetForRequest();
+    Parser parser;
+    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    parser.body_limit(boost::none);
+    std::optional<ProtocolError> head_error;
+    bool first_read = true;
+    for (;;) {
+      if (in_begin_ < in_end_) {
+        beast::error_code ec;
+        size_t used = parser.put(boost::asio::buffer(in_.data() + in_begin_, in_end_ - in_begin_), ec);
+        in_begin_ += used;
+        if (!ec && parser.is_header_done()) break;
+        if (ec == bhttp::error::header_limit) {
+          head_error = ProtocolError::kHeaderTooLarge;
+          break;
+        }
+        if (ec && ec != bhttp::error::need_more) {
+          head_error = ProtocolError::kMalformed;
+          break;
+        }
+      }
+      CompactInput();
+      if (in_end_ == in_.size()) {
+        head_error = ProtocolError::kHeaderTooLarge;
+        break;
+      }
+      auto timeout = first_read && in_begin_ == in_end_ ? options_.idle_timeout : options_.io_timeout;
+      auto n = transport_->Read(std::span(in_.data() + in_end_, in_.size() - in_end_), timeout);
+      if (!n.has_value() || *n == 0) return false;  // closed, reset or idle: end quietly
+      in_end_ += *n;
+      first_read = false;
+    }
+    if (head_error) {
+      keep_alive_ = false;
+      body_done_ = true;
+      handler_.HandleProtocolError(*head_error, *this);
+      if (!head_sent_) (void)SendHead(400, Headers(), 0);
+      (void)Flush();
+      return false;
+    }
+
+    FillRequest(parser);
+    parser_ = &parser;
+    handler_.Handle(*this);
+    parser_ = nullptr;
+    return FinishResponse();
+  }
+
+  void ResetForRequest() {
+    request_ = Request();
+    head_sent_ = false;
+    response_chunked_ = false;
+    response_body_left_ = 0;
+    body_done_ = false;
+    body_remaining_ = 0;
+    expect_continue_ = false;
+    continue_sent_ = false;
+    keep_alive_ = true;
+    pending_out_.clear();
+  }
+
+  void FillRequest(Parser& parser) {
+    const auto& head = parser.get();
+    request_.method = std::string(head.method_string());
+    request_.target = std::string(head.target());
+    for (const auto& field : head) request_.headers.Add(field.name_string(), field.value());
+    request_.chunked = parser.chunked();
+    if (auto length = parser.content_length(); length && !request_.chunked) {
+      request_.content_length = *length;
+    }
+    request_.tls = tls_;
+    request_.remote_address = remote_address_;
+    keep_alive_ = parser.keep_alive();
+    body_remaining_ = request_.content_length.value_or(0);
+    body_done_ = !request_.chunked && body_remaining_ == 0;
+    if (auto expect = request_.headers.Get("expect")) {
+      expect_continue_ = EqualsIgnoreCase(*expect, "100-continue");
+    }
+  }
+
+  // Content-Length bodies bypass the parser: bytes go from the socket straight into the
+  // caller's buffer, so a large PUT costs no extra copy.
+  Result<size_t> ReadLengthBody(std::span<std::byte> buffer) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), body_remaining_));
+    size_t got;
+    if (in_begin_ < in_end_) {
+      got = std::min(want, in_end_ - in_begin_);
+      std::memcpy(buffer.data(), in_.data() + in_begin_, got);
+      in_begin_ += got;
+    } else {
+      auto n = transport_->Read(buffer.first(want), options_.io_timeout);
+      if (!n.has_value()) return Error(n.error().WithContext("reading request body"));
+      if (*n == 0) {
+        return Error(Status(StatusCode::kUnavailable,
+                            "client closed the connection with " +
+                                std::to_string(body_remaining_) + " body bytes still to send"));
+      }
+      got = *n;
+    }
+    body_remaining_ -= got;
+    if (body_remaining_ == 0) body_done_ = true;
+    return got;
+  }
+
+  Result<size_t> ReadChunkedBody(std::span<std::byte> buffer) {
+    Parser& parser = *parser_;
+    auto& body = parser.get().body();
+    body.data = buffer.data();
+    body.size = buffer.size();
+    body.more = true;
+    for (;;) {
+      // One put() may stop after a chunk header; keep feeding while it makes progress.
+      while (in_begin_ < in_end_ && body.size > 0 && !parser.is_done()) {
+        beast::error_code ec;
+        size_t used = parser.put(boost::asio::buffer(in_.data() + in_begin_, in_end_ - in_begin_), ec);
+        in_begin_ += used;
+        if (ec && ec != bhttp::error::need_buffer && ec != bhttp::error::need_more) {
+          return Error(InvalidArgument("malformed chunked request body: " + ec.message()));
+        }
+        if (used == 0) break;
+      }
+      size_t written = buffer.size() - body.size;
+      if (parser.is_done()) {
+        body_done_ = true;
+        return written;
+      }
+      if (written > 0) return written;
+      CompactInput();
+      auto n = transport_->Read(std::span(in_.data() + in_end_, in_.size() - in_end_),
+                                options_.io_timeout);
+      if (!n.has_value()) return Error(n.error().WithContext("reading request body"));
+      if (*n == 0) {
+        return Error(Unavailable("client closed the connection in the middle of a chunked body"));
+      }
+      in_end_ += *n;
+    }
+  }
+
+  // Whether an unread request body can still be skipped so the connection stays usable.
+  bool BodyCanBeDrained() const {
+    if (body_done_) return true;
+    if (expect_continue_ && !continue_sent_) return false;  // the client may never send it
+    return !request_.chunked && body_remaining_ <= kMaxDrainBytes;
+  }
+
+  bool FinishResponse() {
+    if (!head_sent_) {
+      keep_alive_ = false;
+      (void)SendHead(500, Headers(), 0);
+    }
+    if (response_chunked_) pending_out_.append("0\r\n\r\n");
+    if (!Flush().ok()) return false;
+    if (response_body_left_ != 0) return false;  // handler sent a short body: cannot recover
+    if (!keep_alive_) return false;
+    // Skip what the handler left unread of the request body.
+    std::vector<std::byte> scratch;
+    while (!body_done_) {
+      if (scratch.empty()) scratch.resize(64 * 1024);
+      auto n = ReadBody(scratch);
+      if (!n.has_value() || *n == 0) return false;
+    }
+    return true;
+  }
+
+  Status Flush() {
+    if (pending_out_.empty()) return Status::Ok();
+    Status s = transport_->Write(AsBytes(pending_out_));
+    pending_out_.clear();
+    return s;
+  }
+
+  void CompactInput() {
+    if (in_begin_ == 0) return;
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+
+  std::unique_ptr<Transport> transport_;
+  const ServerOptions& options_;
+  Handler& handler_;
+  const std::string remote_address_;
+  const bool tls_;
+  std::atomic<bool> stopped_{false};
+
+  // Input buffer: bytes [in_begin_, in_end_) are received but not yet parsed.
+  std::vector<std::byte> in_;
+  size_t in_begin_ = 0;
+  size_t in_end_ = 0;
+
+  // Per-request state.
+  Parser* parser_ = nullptr;
+  Request request_;
+  bool body_done_ = false;
+  uint64_t body_remaining_ = 0;
+  bool expect_continue_ = false;
+  bool continue_sent_ = false;
+  bool keep_alive_ = true;
+  bool head_sent_ = false;
+  bool response_chunked_ = false;
+  uint64_t response_body_left_ = 0;
+  std::string pending_out_;
+};
+
+Connection::Connection(std::unique_ptr<Transport> transport, const ServerOptions& options,
+                       Handler& handler, std::string remote_address, bool tls)
+    : impl_(std::make_unique<Impl>(std::move(transport), options, handler,
+                                   std::move(remote_address), tls)) {}
+
+Connection::~Connection() = default;
+
+void Connection::Serve() { impl_->Serve(); }
+
+void Connection::Stop() { impl_->Stop(); }
+
+}  // namespace trainload::http

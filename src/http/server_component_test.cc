@@ -1,0 +1,212 @@
+// The HTTP server against raw sockets: keep-alive, bodies (length and chunked), 100-continue,
+// oversized heads, sendfile, and clean shutdown.
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+namespace trainload::http {
+namespace {
+
+// Echoes method, target and body; "/file" answers with sendfile of a temp file.
+class EchoHandler : public Handler {
+ public:
+  explicit EchoHandler(int file_fd) : file_fd_(file_fd) {}
+  void Handle(Exchange& exchange) override {
+    const Request& r = exchange.request();
+    if (r.raw_path() == "/file") {
+      Headers h;
+      (void)exchange.SendHead(200, h, 10);
+      (void)exchange.SendFile(file_fd_, 5, 10);
+      return;
+    }
+    if (r.raw_path() == "/reject") {  // answers without reading the body
+      (void)exchange.SendHead(403, Headers(), 6);
+      (void)exchange.SendBody(std::string_view("denied"));
+      return;
+    }
+    std::string body;
+    char buf[7];  // small on purpose: many reads
+    for (;;) {
+      auto n = exchange.ReadBody(std::as_writable_bytes(std::span(buf)));
+      if (!n.has_value() || *n == 0) break;
+      body.append(buf, *n);
+    }
+    std::string out = r.method + " " + std::string(r.raw_path()) + "?" +
+                      std::string(r.raw_query()) + " " + body;
+    Headers h;
+    h.Add("X-Test", "yes");
+    (void)exchange.SendHead(200, h, out.size());
+    (void)exchange.SendBody(std::string_view(out));
+  }
+  void HandleProtocolError(ProtocolError error, Exchange& exchange) override {
+    std::string body = error == ProtocolError::kHeaderTooLarge ? "too large" : "malformed";
+    (void)exchange.SendHead(400, Headers(), body.size());
+    (void)exchange.SendBody(std::string_view(body));
+  }
+
+ private:
+  int file_fd_;
+};
+
+class ServerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char path[] = "/tmp/trainload_http_testXXXXXX";
+    file_fd_ = mkstemp(path);
+    unlink(path);
+    ASSERT_EQ(write(file_fd_, "0123456789abcdefghij", 20), 20);
+    handler_ = std::make_unique<EchoHandler>(file_fd_);
+    auto server = Server::Start(ServerOptions{}, *handler_);
+    ASSERT_TRUE(server.has_value()) << server.error().ToString();
+    server_ = std::move(*server);
+  }
+  void TearDown() override {
+    server_.reset();
+    close(file_fd_);
+  }
+
+  int Connect() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(server_->port());
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    return fd;
+  }
+  static void Send(int fd, std::string_view data) {
+    ASSERT_EQ(send(fd, data.data(), data.size(), 0), static_cast<ssize_t>(data.size()));
+  }
+  // Reads one response (Content-Length framed) and returns head + body.
+  static std::string ReadResponse(int fd) {
+    std::string data;
+    char buf[4096];
+    for (;;) {
+      size_t head_end = data.find("\r\n\r\n");
+      if (head_end != std::string::npos) {
+        std::string head = data.substr(0, head_end);
+        size_t cl = head.find("content-length: ");
+        size_t length = cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 16));
+        if (data.size() >= head_end + 4 + length) return data.substr(0, head_end + 4 + length);
+      }
+      ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return data;
+      data.append(buf, static_cast<size_t>(n));
+    }
+  }
+  static std::string Body(const std::string& response) {
+    return response.substr(response.find("\r\n\r\n") + 4);
+  }
+
+  int file_fd_ = -1;
+  std::unique_ptr<EchoHandler> handler_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  int fd = Connect();
+  Send(fd, "GET /a%20b?x=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::string r1 = ReadResponse(fd);
+  EXPECT_EQ(r1.substr(0, 15), "HTTP/1.1 200 OK");
+  EXPECT_NE(r1.find("x-test: yes"), std::string::npos);
+  EXPECT_EQ(Body(r1), "GET /a%20b?x=1 ");
+  Send(fd, "PUT /k HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world");
+  EXPECT_EQ(Body(ReadResponse(fd)), "PUT /k? hello world");
+  close(fd);
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  int fd = Connect();
+  Send(fd,
+       "PUT /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
+       "PUT /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nde");
+  EXPECT_EQ(Body(ReadResponse(fd)), "PUT /1? abc");
+  EXPECT_EQ(Body(ReadResponse(fd)), "PUT /2? de");
+  close(fd);
+}
+
+TEST_F(ServerTest, ChunkedRequestBodyIsDecoded) {
+  int fd = Connect();
+  Send(fd,
+       "PUT /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\n\r\n");
+  EXPECT_EQ(Body(ReadResponse(fd)), "PUT /c? hello world");
+  Send(fd, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(Body(ReadResponse(fd)), "GET /after? ");
+  close(fd);
+}
+
+TEST_F(ServerTest, ExpectContinueGets100BeforeTheBody) {
+  int fd = Connect();
+  Send(fd, "PUT /e HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+  char buf[64];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  Send(fd, "data");
+  EXPECT_EQ(Body(ReadResponse(fd)), "PUT /e? data");
+  close(fd);
+}
+
+TEST_F(ServerTest, RejectedExpectContinueClosesTheConnection) {
+  int fd = Connect();
+  Send(fd, "PUT /reject HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+  std::string r = ReadResponse(fd);
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 403");
+  EXPECT_NE(r.find("connection: close"), std::string::npos);
+  char c;
+  EXPECT_EQ(recv(fd, &c, 1, 0), 0);  // server closed
+  close(fd);
+}
+
+TEST_F(ServerTest, UnreadSmallBodyIsDrainedAndConnectionKept) {
+  int fd = Connect();
+  Send(fd, "PUT /reject HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nabcd");
+  EXPECT_EQ(Body(ReadResponse(fd)), "denied");
+  Send(fd, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(Body(ReadResponse(fd)), "GET /next? ");
+  close(fd);
+}
+
+TEST_F(ServerTest, OversizedHeaderGetsProtocolErrorAnswer) {
+  int fd = Connect();
+  std::string big = "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n";
+  send(fd, big.data(), big.size(), MSG_NOSIGNAL);
+  std::string r = ReadResponse(fd);
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 400");
+  EXPECT_EQ(Body(r), "too large");
+  close(fd);
+  // The server still serves others.
+  int fd2 = Connect();
+  Send(fd2, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(Body(ReadResponse(fd2)), "GET /ok? ");
+  close(fd2);
+}
+
+TEST_F(ServerTest, SendFileSendsTheExactRange) {
+  int fd = Connect();
+  Send(fd, "GET /file HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(Body(ReadResponse(fd)), "56789abcde");
+  close(fd);
+}
+
+TEST_F(ServerTest, StopClosesIdleConnections) {
+  int fd = Connect();
+  Send(fd, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+  ReadResponse(fd);
+  server_->Stop();
+  char c;
+  EXPECT_EQ(recv(fd, &c, 1, 0), 0);
+  close(fd);
+}
+
+}  // namespace
+}  // namespace trainload::http
