@@ -1,0 +1,231 @@
+#include "server/route.h"
+
+#include <array>
+
+#include "common/encoding.h"
+#include "s3/error_code.h"
+
+namespace trainload::server {
+namespace {
+
+// Bucket subresources S3 has that are answered with "not configured" so that tools that probe
+// them (s3cmd info, rclone) keep working.
+constexpr std::array<std::string_view, 12> kEmptyBucketSubresources = {
+    "policy",         "cors",         "lifecycle", "encryption",     "tagging",
+    "website",        "logging",      "replication", "notification", "ownershipControls",
+    "publicAccessBlock", "requestPayment"};
+
+constexpr std::array<std::string_view, 14> kOtherSubresources = {
+    "accelerate",  "analytics",   "inventory", "metrics",   "intelligent-tiering",
+    "object-lock", "legal-hold",  "retention", "restore",   "select",
+    "torrent",     "policyStatus", "metadataTable", "mfa"};
+
+std::string_view HostWithoutPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {  // [::1]:9000
+    size_t end = host.find(']');
+    return end == std::string_view::npos ? host : host.substr(0, end + 1);
+  }
+  size_t colon = host.rfind(':');
+  return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+Operation ServiceOperation(std::string_view method, Route& route) {
+  if (method == "GET" || method == "HEAD") return Operation::kListBuckets;
+  route.unsupported_what = std::string(method) + " on the service endpoint";
+  return Operation::kUnsupported;
+}
+
+Operation BucketOperation(std::string_view method, Route& route) {
+  const QueryParams& q = route.query;
+  for (std::string_view sub : kEmptyBucketSubresources) {
+    if (q.Has(sub)) {
+      if (method == "GET") return Operation::kGetBucketSubresource;
+      route.unsupported_what = std::string(method) + " ?" + std::string(sub);
+      return Operation::kUnsupported;
+    }
+  }
+  for (std::string_view sub : kOtherSubresources) {
+    if (q.Has(sub)) {
+      route.unsupported_what = "?" + std::string(sub);
+      return Operation::kUnsupported;
+    }
+  }
+  if (method == "GET") {
+    if (q.Has("location")) return Operation::kGetBucketLocation;
+    if (q.Has("versioning")) return Operation::kGetBucketVersioning;
+    if (q.Has("acl")) return Operation::kGetBucketAcl;
+    if (q.Has("versions")) return Operation::kListObjectVersions;
+    if (q.Has("uploads")) return Operation::kListMultipartUploads;
+    if (q.Has("session")) return Operation::kCreateSession;
+    if (q.Get("list-type") == "2") return Operation::kListObjectsV2;
+    return Operation::kListObjects;
+  }
+  if (method == "HEAD") return Operation::kHeadBucket;
+  if (method == "PUT") {
+    if (q.Has("versioning")) return Operation::kPutBucketVersioning;
+    if (q.Has("acl")) {
+      route.unsupported_what = "PUT ?acl";
+      return Operation::kUnsupported;
+    }
+    return Operation::kCreateBucket;
+  }
+  if (method == "DELETE") return Operation::kDeleteBucket;
+  if (method == "POST" && q.Has("delete")) return Operation::kDeleteObjects;
+  route.unsupported_what = std::string(method) + " on a bucket";
+  return Operation::kUnsupported;
+}
+
+Operation ObjectOperation(std::string_view method, bool has_copy_source, Route& route) {
+  const QueryParams& q = route.query;
+  for (std::string_view sub : kOtherSubresources) {
+    if (q.Has(sub)) {
+      route.unsupported_what = "?" + std::string(sub);
+      return Operation::kUnsupported;
+    }
+  }
+  bool upload = q.Has("uploadId");
+  if (method == "GET") {
+    if (upload) return Operation::kListParts;
+    if (q.Has("acl")) return Operation::kGetObjectAcl;
+    if (q.Has("tagging")) return Operation::kGetObjectTagging;
+    if (q.Has("attributes")) return Operation::kGetObjectAttributes;
+    return Operation::kGetObject;
+  }
+  if (method == "HEAD") return Operation::kHeadObject;
+  if (method == "PUT") {
+    if (q.Has("tagging") || q.Has("acl")) {
+      route.unsupported_what = q.Has("acl") ? "PUT ?acl" : "PUT ?tagging";
+      return Operation::kUnsupported;
+    }
+    if (q.Has("renameObject")) return Operation::kRenameObject;
+    if (upload || q.Has("partNumber")) {
+      return has_copy_source ? Operation::kUploadPartCopy : Operation::kUploadPart;
+    }
+    return has_copy_source ? Operation::kCopyObject : Operation::kPutObject;
+  }
+  if (method == "DELETE") {
+    if (q.Has("tagging")) {
+      route.unsupported_what = "DELETE ?tagging";
+      return Operation::kUnsupported;
+    }
+    return upload ? Operation::kAbortMultipartUpload : Operation::kDeleteObject;
+  }
+  if (method == "POST") {
+    if (q.Has("uploads")) return Operation::kCreateMultipartUpload;
+    if (upload) return Operation::kCompleteMultipartUpload;
+  }
+  route.unsupported_what = std::string(method) + " on an object";
+  return Operation::kUnsupported;
+}
+
+}  // namespace
+
+std::string_view OperationName(Operation operation) {
+  switch (operation) {
+    case Operation::kListBuckets: return "ListBuckets";
+    case Operation::kCreateBucket: return "CreateBucket";
+    case Operation::kDeleteBucket: return "DeleteBucket";
+    case Operation::kHeadBucket: return "HeadBucket";
+    case Operation::kGetBucketLocation: return "GetBucketLocation";
+    case Operation::kGetBucketVersioning: return "GetBucketVersioning";
+    case Operation::kPutBucketVersioning: return "PutBucketVersioning";
+    case Operation::kGetBucketAcl: return "GetBucketAcl";
+    case Operation::kGetBucketSubresource: return "GetBucketConfiguration";
+    case Operation::kListObjects: return "ListObjects";
+    case Operation::kListObjectsV2: return "ListObjectsV2";
+    case Operation::kListObjectVersions: return "ListObjectVersions";
+    case Operation::kListMultipartUploads: return "ListMultipartUploads";
+    case Operation::kDeleteObjects: return "DeleteObjects";
+    case Operation::kCreateSession: return "CreateSession";
+    case Operation::kGetObject: return "GetObject";
+    case Operation::kHeadObject: return "HeadObject";
+    case Operation::kPutObject: return "PutObject";
+    case Operation::kCopyObject: return "CopyObject";
+    case Operation::kDeleteObject: return "DeleteObject";
+    case Operation::kGetObjectAcl: return "GetObjectAcl";
+    case Operation::kGetObjectTagging: return "GetObjectTagging";
+    case Operation::kGetObjectAttributes: return "GetObjectAttributes";
+    case Operation::kCreateMultipartUpload: return "CreateMultipartUpload";
+    case Operation::kUploadPart: return "UploadPart";
+    case Operation::kUploadPartCopy: return "UploadPartCopy";
+    case Operation::kCompleteMultipartUpload: return "CompleteMultipartUpload";
+    case Operation::kAbortMultipartUpload: return "AbortMultipartUpload";
+    case Operation::kListParts: return "ListParts";
+    case Operation::kRenameObject: return "RenameObject";
+    case Operation::kUnsupported: return "Unsupported";
+  }
+  return "Unknown";
+}
+
+Result<QueryParams> QueryParams::Parse(std::string_view raw_query) {
+  QueryParams out;
+  while (!raw_query.empty()) {
+    size_t amp = raw_query.find('&');
+    std::string_view piece = raw_query.substr(0, amp);
+    raw_query = amp == std::string_view::npos ? std::string_view() : raw_query.substr(amp + 1);
+    if (piece.empty()) continue;
+    size_t eq = piece.find('=');
+    auto name = PercentDecode(piece.substr(0, eq), /*plus_as_space=*/true);
+    std::optional<std::string> value = std::string();
+    if (eq != std::string_view::npos) {
+      value = PercentDecode(piece.substr(eq + 1), /*plus_as_space=*/true);
+    }
+    if (!name || !value) {
+      return Error(s3::MakeError(s3::ErrorCode::kInvalidArgument,
+                                 "malformed percent-encoding in query parameter '" +
+                                     std::string(piece) + "'"));
+    }
+    out.params_.push_back(Param{std::move(*name), std::move(*value), eq != std::string_view::npos});
+  }
+  return out;
+}
+
+bool QueryParams::Has(std::string_view name) const { return Get(name).has_value(); }
+
+std::optional<std::string_view> QueryParams::Get(std::string_view name) const {
+  for (const Param& p : params_) {
+    if (p.name == name) return std::string_view(p.value);
+  }
+  return std::nullopt;
+}
+
+Result<Route> ResolveRoute(std::string_view method, std::string_view raw_path,
+                           std::string_view raw_query, std::string_view host,
+                           const std::vector<std::string>& domains, bool has_copy_source) {
+  Route route;
+  TL_ASSIGN_OR_RETURN(route.query, QueryParams::Parse(raw_query));
+  auto path = PercentDecode(raw_path);
+  if (!path || path->empty() || path->front() != '/') {
+    return Error(s3::MakeError(s3::ErrorCode::kInvalidArgument,
+                               "cannot decode the request path '" + std::string(raw_path) + "'"));
+  }
+
+  std::string_view host_name = HostWithoutPort(host);
+  for (const std::string& domain : domains) {
+    if (host_name.size() > domain.size() + 1 && host_name.ends_with(domain) &&
+        host_name[host_name.size() - domain.size() - 1] == '.') {
+      route.bucket = std::string(host_name.substr(0, host_name.size() - domain.size() - 1));
+      route.virtual_hosted = true;
+      break;
+    }
+  }
+  std::string_view rest = std::string_view(*path).substr(1);
+  if (route.virtual_hosted) {
+    route.key = std::string(rest);
+  } else {
+    size_t slash = rest.find('/');
+    route.bucket = std::string(rest.substr(0, slash));
+    if (slash != std::string_view::npos) route.key = std::string(rest.substr(slash + 1));
+  }
+
+  if (route.bucket.empty()) {
+    route.operation = ServiceOperation(method, route);
+  } else if (route.key.empty()) {
+    route.operation = BucketOperation(method, route);
+  } else {
+    route.operation = ObjectOperation(method, has_copy_source, route);
+  }
+  return route;
+}
+
+}  // namespace trainload::server
