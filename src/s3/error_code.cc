@@ -100,9 +100,31 @@ constexpr std::array kErrors = {
               "The provided 'x-amz-content-sha256' header does not match what was computed."},
     ErrorInfo{"XAmzContentChecksumMismatch", 400, kInvalidArgument,
               "The provided 'x-amz-checksum' header does not match what was computed."},
+    ErrorInfo{"MalformedTrailerError", 400, kInvalidArgument,
+              "The request contained trailing data that was not well-formed or did not conform "
+              "to our published schema."},
+    ErrorInfo{"InvalidChunkSizeError", 400, kInvalidArgument,
+              "Only the last chunk is allowed to have a size less than 8192 bytes"},
+    ErrorInfo{"InvalidURI", 400, kInvalidArgument, "Couldn't parse the specified URI."},
+    ErrorInfo{"NoSuchBucketPolicy", 404, kNotFound, "The bucket policy does not exist"},
+    ErrorInfo{"NoSuchCORSConfiguration", 404, kNotFound, "The CORS configuration does not exist"},
+    ErrorInfo{"NoSuchLifecycleConfiguration", 404, kNotFound,
+              "The lifecycle configuration does not exist"},
+    ErrorInfo{"ServerSideEncryptionConfigurationNotFoundError", 404, kNotFound,
+              "The server side encryption configuration was not found"},
+    ErrorInfo{"NoSuchTagSet", 404, kNotFound, "The TagSet does not exist"},
+    ErrorInfo{"NoSuchWebsiteConfiguration", 404, kNotFound,
+              "The specified bucket does not have a website configuration"},
+    ErrorInfo{"ReplicationConfigurationNotFoundError", 404, kNotFound,
+              "The replication configuration was not found"},
+    ErrorInfo{"OwnershipControlsNotFoundError", 404, kNotFound,
+              "The bucket ownership controls were not found"},
+    ErrorInfo{"NoSuchPublicAccessBlockConfiguration", 404, kNotFound,
+              "The public access block configuration was not found"},
 };
 
-static_assert(kErrors.size() == static_cast<size_t>(ErrorCode::kXAmzContentChecksumMismatch) + 1,
+static_assert(kErrors.size() ==
+                  static_cast<size_t>(ErrorCode::kNoSuchPublicAccessBlockConfiguration) + 1,
               "kErrors must list every ErrorCode in enum order");
 
 }  // namespace

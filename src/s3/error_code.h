@@ -64,6 +64,18 @@ enum class ErrorCode {
   kTooManyParts,
   kXAmzContentSHA256Mismatch,
   kXAmzContentChecksumMismatch,
+  kMalformedTrailerError,
+  kInvalidChunkSizeError,
+  kInvalidURI,
+  kNoSuchBucketPolicy,
+  kNoSuchCORSConfiguration,
+  kNoSuchLifecycleConfiguration,
+  kServerSideEncryptionConfigurationNotFoundError,
+  kNoSuchTagSet,
+  kNoSuchWebsiteConfiguration,
+  kReplicationConfigurationNotFoundError,
+  kOwnershipControlsNotFoundError,
+  kNoSuchPublicAccessBlockConfiguration,
 };
 
 struct ErrorInfo {

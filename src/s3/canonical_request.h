@@ -1,0 +1,69 @@
+// The canonical request of AWS Signature Version 4, built the way Amazon S3 builds it.
+//
+// Both sides of a signature (our client when it signs, our server when it verifies) build the
+// canonical request from the request *as it travels on the wire*, through the same functions, so
+// a request signed by one verifies on the other whatever escaping the sender chose:
+//  - the URI is the wire path percent-decoded, then re-encoded with AWS UriEncode, '/' kept.
+//    S3 never normalizes a path: "a//b", "./" and "../" are parts of object keys and stay as sent.
+//    A literal '+' in a path is a '+' (%2B), never a space.
+//  - the query is split on '&', each name and value percent-decoded then UriEncode'd with '/'
+//    encoded too, sorted by name then value; a parameter without a value becomes "name=".
+//  - headers are matched by lowercase name; values are trimmed, inner runs of blanks collapse to
+//    one space, and repeated headers are joined with ',' in wire order.
+//
+// Pure functions over values; thread-safe.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "trainload/status.h"
+
+namespace trainload::s3 {
+
+// An HTTP header as (name, value).
+using Header = std::pair<std::string, std::string>;
+
+// The canonical URI of `raw_path` (wire form, no query): "/" when empty. InvalidArgument when
+// the path holds a malformed %-escape.
+Result<std::string> CanonicalUri(std::string_view raw_path);
+
+// One query parameter, percent-decoded. `value` is empty both for "name" and for "name=".
+struct QueryParam {
+  std::string name;
+  std::string value;
+};
+
+// Splits `raw_query` (wire form, without '?') on '&' (empty pieces are skipped) and each piece at
+// its first '='; names and values are percent-decoded, '+' staying '+'. Wire order.
+// InvalidArgument on a malformed %-escape.
+Result<std::vector<QueryParam>> ParseQuery(std::string_view raw_query);
+
+// The canonical query string of `params`, leaving out parameters named exactly `exclude` (for
+// presigned URLs: "X-Amz-Signature"); nothing is left out when `exclude` is empty.
+std::string CanonicalQuery(std::span<const QueryParam> params, std::string_view exclude = {});
+
+// A header value as SigV4 signs it: leading and trailing blanks (space, tab) removed, each inner
+// run of blanks replaced by one space.
+std::string CanonicalHeaderValue(std::string_view value);
+
+// The canonical headers block: for each name of `signed_names` (lowercase, in the given order),
+// "name:value\n", where value joins with ',' the canonical values of every header of `headers`
+// with that name (compared case-insensitively), in wire order. A signed name with no header
+// contributes "name:\n".
+std::string CanonicalHeaders(std::span<const Header> headers,
+                             std::span<const std::string_view> signed_names);
+
+// METHOD\nURI\nQUERY\nHEADERS\nSIGNEDHEADERS\nPAYLOADHASH, where `canonical_headers` already
+// ends in '\n' (which makes the blank line of the format).
+std::string CanonicalRequest(std::string_view method, std::string_view canonical_uri,
+                             std::string_view canonical_query, std::string_view canonical_headers,
+                             std::string_view signed_headers, std::string_view payload_hash);
+
+// ASCII case-insensitive equality, for header names.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace trainload::s3

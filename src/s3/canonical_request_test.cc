@@ -1,0 +1,187 @@
+#include "s3/canonical_request.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "common/digest.h"
+
+namespace trainload::s3 {
+namespace {
+
+std::string Uri(std::string_view raw) {
+  Result<std::string> uri = CanonicalUri(raw);
+  EXPECT_TRUE(uri.has_value()) << raw;
+  return uri.value_or("<error>");
+}
+
+std::string Query(std::string_view raw, std::string_view exclude = {}) {
+  Result<std::vector<QueryParam>> params = ParseQuery(raw);
+  EXPECT_TRUE(params.has_value()) << raw;
+  return params ? CanonicalQuery(*params, exclude) : "<error>";
+}
+
+TEST(CanonicalUriTest, EmptyPathIsSlash) { EXPECT_EQ(Uri(""), "/"); }
+
+TEST(CanonicalUriTest, EncodesEachByteOnceAndKeepsSlashes) {
+  EXPECT_EQ(Uri("/test.txt"), "/test.txt");
+  EXPECT_EQ(Uri("/test$file.text"), "/test%24file.text");
+  EXPECT_EQ(Uri("/test%24file.text"), "/test%24file.text");  // already encoded: not doubled
+  EXPECT_EQ(Uri("/bucket/photos/Jan/sample.jpg"), "/bucket/photos/Jan/sample.jpg");
+  EXPECT_EQ(Uri("/-._~0123456789AZaz"), "/-._~0123456789AZaz");
+}
+
+TEST(CanonicalUriTest, AnyClientSpellingOfAKeyCanonicalizesTheSame) {
+  // '!' raw or escaped, hex digits in either case, UTF-8 raw or escaped.
+  EXPECT_EQ(Uri("/b/a!b"), "/b/a%21b");
+  EXPECT_EQ(Uri("/b/a%21b"), "/b/a%21b");
+  EXPECT_EQ(Uri("/b/caf\xc3\xa9"), "/b/caf%C3%A9");
+  EXPECT_EQ(Uri("/b/caf%c3%a9"), "/b/caf%C3%A9");
+  EXPECT_EQ(Uri("/b/a%20b"), "/b/a%20b");
+  EXPECT_EQ(Uri("/b/100%25"), "/b/100%25");
+}
+
+TEST(CanonicalUriTest, PlusIsALiteralPlus) { EXPECT_EQ(Uri("/b/a+b"), "/b/a%2Bb"); }
+
+TEST(CanonicalUriTest, DoesNotNormalizeDotsOrDoubleSlashes) {
+  EXPECT_EQ(Uri("//example//"), "//example//");
+  EXPECT_EQ(Uri("/b/a/../c/./d"), "/b/a/../c/./d");
+  EXPECT_EQ(Uri("/b/a/%2E%2E/c"), "/b/a/../c");
+}
+
+TEST(CanonicalUriTest, MalformedEscapeIsAnError) {
+  for (std::string_view raw : {"/b/%zz", "/b/%4", "/b/%"}) {
+    Result<std::string> uri = CanonicalUri(raw);
+    ASSERT_FALSE(uri.has_value()) << raw;
+    EXPECT_EQ(uri.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(uri.error().message().find(raw), std::string::npos) << uri.error().message();
+  }
+}
+
+TEST(CanonicalQueryTest, ValuelessParameterGetsEqualsSign) {
+  EXPECT_EQ(Query("lifecycle"), "lifecycle=");
+  EXPECT_EQ(Query("acl="), "acl=");
+  EXPECT_EQ(Query(""), "");
+}
+
+TEST(CanonicalQueryTest, SortsByNameThenValue) {
+  EXPECT_EQ(Query("prefix=J&max-keys=2"), "max-keys=2&prefix=J");
+  EXPECT_EQ(Query("Param2=value2&Param1=value1"), "Param1=value1&Param2=value2");
+  EXPECT_EQ(Query("b=2&a=1&a=0&c"), "a=0&a=1&b=2&c=");
+  // Byte order: uppercase sorts before lowercase.
+  EXPECT_EQ(Query("a=1&B=2"), "B=2&a=1");
+}
+
+TEST(CanonicalQueryTest, DecodesThenEncodesNamesAndValues) {
+  EXPECT_EQ(Query("prefix=a%20b"), "prefix=a%20b");
+  EXPECT_EQ(Query("prefix=a+b"), "prefix=a%2Bb");
+  EXPECT_EQ(Query("prefix=a%2bb"), "prefix=a%2Bb");
+  EXPECT_EQ(Query("prefix=photos/2013"), "prefix=photos%2F2013");
+  EXPECT_EQ(Query("X-Amz-Credential=AKID%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"),
+            "X-Amz-Credential=AKID%2F20130524%2Fus-east-1%2Fs3%2Faws4_request");
+  EXPECT_EQ(Query("k%65y=v!"), "key=v%21");
+  EXPECT_EQ(Query("a=b=c"), "a=b%3Dc");
+}
+
+TEST(CanonicalQueryTest, SkipsEmptyPieces) { EXPECT_EQ(Query("&a=1&&b=2&"), "a=1&b=2"); }
+
+TEST(CanonicalQueryTest, ExcludesTheNamedParameter) {
+  EXPECT_EQ(Query("X-Amz-Signature=abc&X-Amz-Date=20130524T000000Z", "X-Amz-Signature"),
+            "X-Amz-Date=20130524T000000Z");
+}
+
+TEST(CanonicalQueryTest, MalformedEscapeIsAnError) {
+  Result<std::vector<QueryParam>> params = ParseQuery("prefix=%G1");
+  ASSERT_FALSE(params.has_value());
+  EXPECT_EQ(params.error().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(CanonicalHeadersTest, TrimsAndCollapsesBlanks) {
+  EXPECT_EQ(CanonicalHeaderValue("  value1 "), "value1");
+  EXPECT_EQ(CanonicalHeaderValue("\"a   b   c\""), "\"a b c\"");
+  EXPECT_EQ(CanonicalHeaderValue("a \t b\t"), "a b");
+  EXPECT_EQ(CanonicalHeaderValue(""), "");
+}
+
+TEST(CanonicalHeadersTest, JoinsRepeatedHeadersInWireOrderAndIgnoresNameCase) {
+  std::vector<Header> headers = {{"Host", "example.amazonaws.com"},
+                                 {"My-Header1", "value4"},
+                                 {"my-header1", " value1"},
+                                 {"MY-HEADER1", "value3 "},
+                                 {"X-Amz-Date", "20150830T123600Z"}};
+  std::vector<std::string_view> names = {"host", "my-header1", "x-amz-date"};
+  EXPECT_EQ(CanonicalHeaders(headers, names),
+            "host:example.amazonaws.com\n"
+            "my-header1:value4,value1,value3\n"
+            "x-amz-date:20150830T123600Z\n");
+}
+
+TEST(CanonicalHeadersTest, SignedButAbsentHeaderHasEmptyValue) {
+  std::vector<Header> headers = {{"host", "h"}};
+  std::vector<std::string_view> names = {"host", "range"};
+  EXPECT_EQ(CanonicalHeaders(headers, names), "host:h\nrange:\n");
+}
+
+// The canonical requests printed in the S3 API reference ("Signature Calculations for the
+// Authorization Header: Transferring Payload in a Single Chunk"), with their published hashes.
+TEST(CanonicalRequestTest, AwsGetObjectExample) {
+  std::vector<Header> headers = {
+      {"host", "examplebucket.s3.amazonaws.com"},
+      {"range", "bytes=0-9"},
+      {"x-amz-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+      {"x-amz-date", "20130524T000000Z"}};
+  std::vector<std::string_view> names = {"host", "range", "x-amz-content-sha256", "x-amz-date"};
+  std::string canonical =
+      CanonicalRequest("GET", Uri("/test.txt"), Query(""), CanonicalHeaders(headers, names),
+                       "host;range;x-amz-content-sha256;x-amz-date",
+                       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(
+      canonical,
+      "GET\n/test.txt\n\n"
+      "host:examplebucket.s3.amazonaws.com\n"
+      "range:bytes=0-9\n"
+      "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+      "x-amz-date:20130524T000000Z\n\n"
+      "host;range;x-amz-content-sha256;x-amz-date\n"
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex(canonical),
+            "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
+}
+
+TEST(CanonicalRequestTest, AwsPutObjectExample) {
+  std::vector<Header> headers = {
+      {"Host", "examplebucket.s3.amazonaws.com"},
+      {"Date", "Fri, 24 May 2013 00:00:00 GMT"},
+      {"x-amz-date", "20130524T000000Z"},
+      {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
+      {"x-amz-content-sha256", "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"}};
+  std::vector<std::string_view> names = {"date", "host", "x-amz-content-sha256", "x-amz-date",
+                                         "x-amz-storage-class"};
+  std::string canonical =
+      CanonicalRequest("PUT", Uri("/test$file.text"), Query(""), CanonicalHeaders(headers, names),
+                       "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
+                       "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
+  EXPECT_EQ(Sha256Hex(canonical),
+            "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d");
+}
+
+TEST(CanonicalRequestTest, AwsBucketLifecycleAndListExamples) {
+  std::vector<Header> headers = {
+      {"host", "examplebucket.s3.amazonaws.com"},
+      {"x-amz-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+      {"x-amz-date", "20130524T000000Z"}};
+  std::vector<std::string_view> names = {"host", "x-amz-content-sha256", "x-amz-date"};
+  auto hash = [&](std::string_view raw_query) {
+    return Sha256Hex(
+        CanonicalRequest("GET", Uri("/"), Query(raw_query), CanonicalHeaders(headers, names),
+                         "host;x-amz-content-sha256;x-amz-date",
+                         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  };
+  EXPECT_EQ(hash("lifecycle"), "9766c798316ff2757b517bc739a67f6213b4ab36dd5da2f94eaebf79c77395ca");
+  EXPECT_EQ(hash("max-keys=2&prefix=J"),
+            "df57d21db20da04d7fa30298dd4488ba3a2b47ca3a489c74750e0f1e7df1b9b7");
+}
+
+}  // namespace
+}  // namespace trainload::s3

@@ -1,0 +1,484 @@
+#include "s3/sigv4_verifier.h"
+
+#include <algorithm>
+#include <charconv>
+#include <initializer_list>
+#include <optional>
+#include <vector>
+
+#include "common/encoding.h"
+#include "common/time_format.h"
+#include "s3/error_code.h"
+
+namespace trainload::s3 {
+namespace {
+
+constexpr std::string_view kMalformedHeader = "The authorization header is malformed; ";
+constexpr std::string_view kMalformedCredentialQuery =
+    "Error parsing the X-Amz-Credential parameter; ";
+constexpr std::string_view kPresignRequiredParams =
+    "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+    "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
+// S3's wording when a region or bucket does not take Signature Version 2 (every region opened
+// after January 2014 answers SigV2 this way). trainload never implemented SigV2: it is
+// deprecated, signs neither the payload nor most headers, and no client we support needs it.
+constexpr std::string_view kSigV2Unsupported =
+    "The authorization mechanism you have provided is not supported. Please use "
+    "AWS4-HMAC-SHA256.";
+constexpr std::string_view kOneAuthMechanism =
+    "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query "
+    "string parameter or the Authorization header should be specified";
+constexpr std::string_view kBadPayloadHash =
+    "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER "
+    "or a valid sha256 value.";
+constexpr std::string_view kPayloadTokens[] = {
+    "UNSIGNED-PAYLOAD",
+    "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
+};
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+std::optional<std::string_view> FindHeader(const RequestView& request, std::string_view name) {
+  for (const auto& [header_name, value] : request.headers) {
+    if (header_name == name) return Trim(value);
+  }
+  return std::nullopt;
+}
+
+const QueryParam* FindParam(const std::vector<QueryParam>& params, std::string_view name) {
+  for (const QueryParam& param : params) {
+    if (param.name == name) return &param;
+  }
+  return nullptr;
+}
+
+bool IsDigits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool IsValidPayloadHash(std::string_view value) {
+  if (std::find(std::begin(kPayloadTokens), std::end(kPayloadTokens), value) !=
+      std::end(kPayloadTokens)) {
+    return true;
+  }
+  return value.size() == 64 && HexDecode(value).has_value();
+}
+
+struct Credential {
+  std::string access_key_id;
+  SigningScope scope;
+};
+
+// Parses "AKID/YYYYMMDD/region/service/aws4_request". On failure returns the problem in S3's
+// words, to follow "The authorization header is malformed; " or its query counterpart.
+std::expected<Credential, std::string> ParseCredential(std::string_view text,
+                                                       const VerifyOptions& options) {
+  std::vector<std::string_view> parts;
+  for (size_t start = 0;;) {
+    size_t slash = text.find('/', start);
+    parts.push_back(text.substr(start, slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  if (parts.size() != 5 || parts[0].empty() || parts[1].size() != 8 || !IsDigits(parts[1]) ||
+      parts[2].empty()) {
+    return std::unexpected(
+        "the Credential is mal-formed; expecting "
+        "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+  }
+  if (parts[4] != "aws4_request") {
+    return std::unexpected("incorrect terminal \"" + std::string(parts[4]) +
+                           "\". This endpoint uses \"aws4_request\".");
+  }
+  if (parts[3] != "s3" && parts[3] != "s3express") {
+    return std::unexpected("incorrect service \"" + std::string(parts[3]) +
+                           "\". This endpoint belongs to \"s3\".");
+  }
+  if (!options.region.empty() && parts[2] != options.region) {
+    return std::unexpected("the region '" + std::string(parts[2]) + "' is wrong; expecting '" +
+                           options.region + "'");
+  }
+  return Credential{
+      std::string(parts[0]),
+      SigningScope{std::string(parts[1]), std::string(parts[2]), std::string(parts[3])}};
+}
+
+// Splits "a;b;c"; nullopt when empty or when a name is empty.
+std::optional<std::vector<std::string_view>> SplitSignedHeaders(std::string_view text) {
+  std::vector<std::string_view> names;
+  for (size_t start = 0;;) {
+    size_t semicolon = text.find(';', start);
+    std::string_view name = text.substr(start, semicolon - start);
+    if (name.empty()) return std::nullopt;
+    names.push_back(name);
+    if (semicolon == std::string_view::npos) break;
+    start = semicolon + 1;
+  }
+  return names;
+}
+
+// S3 refuses a request carrying Host or an x-amz-* header outside the signature: such a header
+// could be added or changed in flight (x-amz-acl, x-amz-copy-source, …). x-amz-content-sha256
+// is exempt: S3 documents signing it as optional because the payload is checked against it.
+Status CheckAllSigned(const RequestView& request, std::span<const std::string_view> signed_names) {
+  std::vector<std::string_view> unsigned_names;
+  for (const auto& [name, value] : request.headers) {
+    bool must_sign =
+        name == "host" || (name.starts_with("x-amz-") && name != "x-amz-content-sha256");
+    if (!must_sign) continue;
+    bool is_signed = std::any_of(signed_names.begin(), signed_names.end(),
+                                 [&](std::string_view s) { return EqualsIgnoreCase(s, name); });
+    if (is_signed ||
+        std::find(unsigned_names.begin(), unsigned_names.end(), name) != unsigned_names.end()) {
+      continue;
+    }
+    unsigned_names.push_back(name);
+  }
+  if (unsigned_names.empty()) return Status::Ok();
+  std::string message = "There were headers present in the request which were not signed:";
+  for (std::string_view name : unsigned_names) {
+    message += ' ';
+    message += name;
+  }
+  return MakeError(ErrorCode::kAccessDenied, std::move(message));
+}
+
+// Canonicalization errors carry no S3 code. S3 answers an unparsable URI with 400 InvalidURI,
+// which error_code.h lacks; InvalidArgument has the same status.
+Status AsS3Error(const Status& status) {
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "Couldn't parse the specified URI: " + status.message());
+}
+
+// `text` on one line for an error message ("\n" for newlines), with the values of session token
+// headers left out: the message may be logged, and a token is a credential.
+std::string ForMessage(std::string_view text) {
+  std::string out;
+  for (size_t start = 0;;) {
+    size_t end = text.find('\n', start);
+    std::string_view line = text.substr(start, end - start);
+    for (std::string_view token : {"x-amz-security-token:", "x-amz-s3session-token:"}) {
+      if (line.starts_with(token)) {
+        out += token;
+        line = "<redacted>";
+      }
+    }
+    out += line;
+    if (end == std::string_view::npos) break;
+    out += "\\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+// What both kinds of authentication have parsed before the signature is recomputed.
+struct Claim {
+  VerifiedRequest verified;  // everything but signing_key
+  std::string_view signed_headers;
+  std::vector<std::string_view> signed_names;
+  std::string_view provided_signature;
+};
+
+Result<VerifiedRequest> CheckSignature(const RequestView& request,
+                                       const std::vector<QueryParam>& params, Claim claim,
+                                       const SecretLookup& lookup, SigningKeyCache& keys) {
+  TL_RETURN_IF_ERROR(CheckAllSigned(request, claim.signed_names));
+  TL_ASSIGN_OR_RETURN(std::string secret, lookup(claim.verified.access_key_id));
+
+  Result<std::string> uri = CanonicalUri(request.raw_path);
+  if (!uri) return Error(AsS3Error(uri.error()));
+  VerifiedRequest& verified = claim.verified;
+  std::string canonical = CanonicalRequest(
+      request.method, *uri,
+      CanonicalQuery(params, verified.presigned ? "X-Amz-Signature" : std::string_view()),
+      CanonicalHeaders(request.headers, claim.signed_names), claim.signed_headers,
+      verified.payload_hash);
+  std::string string_to_sign = StringToSign(verified.amz_date, verified.scope, canonical);
+  verified.signing_key = keys.Get(secret, verified.scope);
+  std::string expected = HexSignature(verified.signing_key, string_to_sign);
+  if (!SignaturesEqual(expected, claim.provided_signature)) {
+    // S3 returns the canonical request and string to sign with this error, so that a client
+    // author can see which part differs; they hold no secret.
+    return Error(MakeError(ErrorCode::kSignatureDoesNotMatch,
+                           std::string(Info(ErrorCode::kSignatureDoesNotMatch).default_message) +
+                               " Canonical request: \"" + ForMessage(canonical) +
+                               "\"; string to sign: \"" + ForMessage(string_to_sign) + "\""));
+  }
+  verified.signature = std::string(claim.provided_signature);
+  return std::move(verified);
+}
+
+Result<VerifiedRequest> VerifyHeaderAuth(const RequestView& request, std::string_view authorization,
+                                         const std::vector<QueryParam>& params,
+                                         const SecretLookup& lookup, int64_t now_seconds,
+                                         const VerifyOptions& options, SigningKeyCache& keys) {
+  for (std::string_view name : {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"}) {
+    if (FindParam(params, name) != nullptr) {
+      return Error(MakeError(ErrorCode::kInvalidArgument, std::string(kOneAuthMechanism)));
+    }
+  }
+  if (authorization.starts_with("AWS ")) {
+    return Error(MakeError(ErrorCode::kInvalidRequest, std::string(kSigV2Unsupported)));
+  }
+  if (authorization.starts_with("AWS4-ECDSA-P256-SHA256")) {
+    return Error(MakeError(ErrorCode::kNotImplemented,
+                           "Signature Version 4A (AWS4-ECDSA-P256-SHA256) is not supported by "
+                           "this server; sign with AWS4-HMAC-SHA256."));
+  }
+  if (!authorization.starts_with(kSigV4Algorithm) ||
+      (authorization.size() > kSigV4Algorithm.size() &&
+       authorization[kSigV4Algorithm.size()] != ' ')) {
+    return Error(MakeError(ErrorCode::kInvalidArgument, "Unsupported Authorization Type"));
+  }
+
+  // "Credential=…, SignedHeaders=…, Signature=…": comma separated, optional blanks after commas.
+  std::optional<std::string_view> credential, signed_headers, signature;
+  std::string_view rest = authorization.substr(kSigV4Algorithm.size());
+  for (size_t start = 0;;) {
+    size_t comma = rest.find(',', start);
+    std::string_view component = Trim(rest.substr(start, comma - start));
+    size_t eq = component.find('=');
+    std::string_view key = component.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? "" : component.substr(eq + 1);
+    std::optional<std::string_view>* slot = key == "Credential"      ? &credential
+                                            : key == "SignedHeaders" ? &signed_headers
+                                            : key == "Signature"     ? &signature
+                                                                     : nullptr;
+    if (slot == nullptr || eq == std::string_view::npos || slot->has_value()) {
+      return Error(MakeError(ErrorCode::kAuthorizationHeaderMalformed,
+                             std::string(kMalformedHeader) + "the authorization component \"" +
+                                 std::string(component) + "\" is malformed."));
+    }
+    *slot = value;
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (!credential || !signed_headers || !signature) {
+    return Error(MakeError(ErrorCode::kAuthorizationHeaderMalformed,
+                           std::string(kMalformedHeader) +
+                               "the authorization header requires three components: Credential, "
+                               "SignedHeaders, and Signature."));
+  }
+  auto parsed = ParseCredential(*credential, options);
+  if (!parsed) {
+    return Error(MakeError(ErrorCode::kAuthorizationHeaderMalformed,
+                           std::string(kMalformedHeader) + parsed.error()));
+  }
+  std::optional<std::vector<std::string_view>> names = SplitSignedHeaders(*signed_headers);
+  if (!names) {
+    return Error(MakeError(ErrorCode::kAuthorizationHeaderMalformed,
+                           std::string(kMalformedHeader) + "the SignedHeaders \"" +
+                               std::string(*signed_headers) + "\" are malformed."));
+  }
+
+  Claim claim;
+  VerifiedRequest& verified = claim.verified;
+  verified.access_key_id = std::move(parsed->access_key_id);
+  verified.scope = std::move(parsed->scope);
+
+  // x-amz-date wins over Date. Date may be in the SigV4 form or an HTTP date; the string to
+  // sign always carries the SigV4 form of the time.
+  std::optional<int64_t> time;
+  if (std::optional<std::string_view> amz_date = FindHeader(request, "x-amz-date")) {
+    time = ParseAmzDate(*amz_date);
+    if (time) verified.amz_date = std::string(*amz_date);
+  } else if (std::optional<std::string_view> date = FindHeader(request, "date")) {
+    time = ParseAmzDate(*date);
+    if (time) {
+      verified.amz_date = std::string(*date);
+    } else if ((time = ParseHttpDate(*date))) {
+      verified.amz_date = FormatAmzDate(*time);
+    }
+  }
+  if (!time) {
+    return Error(MakeError(ErrorCode::kAccessDenied,
+                           "AWS authentication requires a valid Date or x-amz-date header"));
+  }
+  verified.request_time = *time;
+  if (verified.scope.date != std::string_view(verified.amz_date).substr(0, 8)) {
+    return Error(MakeError(ErrorCode::kAuthorizationHeaderMalformed,
+                           std::string(kMalformedHeader) + "Invalid credential date \"" +
+                               verified.scope.date + "\". This date is not the same as " +
+                               "X-Amz-Date: \"" + verified.amz_date.substr(0, 8) + "\"."));
+  }
+  int64_t skew = now_seconds - *time;
+  if (skew > options.max_skew_seconds || -skew > options.max_skew_seconds) {
+    return Error(MakeError(
+        ErrorCode::kRequestTimeTooSkewed,
+        "The difference between the request time and the current time is too large. Request "
+        "time " +
+            verified.amz_date + ", server time " + FormatAmzDate(now_seconds) +
+            ", maximum allowed skew " + std::to_string(options.max_skew_seconds) + " s."));
+  }
+
+  std::optional<std::string_view> payload_hash = FindHeader(request, "x-amz-content-sha256");
+  if (!payload_hash) {
+    return Error(MakeError(ErrorCode::kInvalidRequest,
+                           "Missing required header for this request: x-amz-content-sha256"));
+  }
+  if (!IsValidPayloadHash(*payload_hash)) {
+    return Error(MakeError(ErrorCode::kInvalidArgument, std::string(kBadPayloadHash)));
+  }
+  verified.payload_hash = std::string(*payload_hash);
+  if (auto token = FindHeader(request, "x-amz-security-token")) {
+    verified.session_token = std::string(*token);
+  } else if (auto s3express_token = FindHeader(request, "x-amz-s3session-token")) {
+    verified.session_token = std::string(*s3express_token);
+  }
+
+  claim.signed_headers = *signed_headers;
+  claim.signed_names = std::move(*names);
+  claim.provided_signature = *signature;
+  return CheckSignature(request, params, std::move(claim), lookup, keys);
+}
+
+Result<VerifiedRequest> VerifyPresigned(const RequestView& request,
+                                        const std::vector<QueryParam>& params,
+                                        const SecretLookup& lookup, int64_t now_seconds,
+                                        const VerifyOptions& options, SigningKeyCache& keys) {
+  auto query_error = [](std::string message) {
+    return Error(MakeError(ErrorCode::kAuthorizationQueryParametersError, std::move(message)));
+  };
+  if (FindParam(params, "AWSAccessKeyId") != nullptr ||
+      (FindParam(params, "Signature") != nullptr &&
+       FindParam(params, "X-Amz-Signature") == nullptr)) {
+    return Error(MakeError(ErrorCode::kInvalidRequest, std::string(kSigV2Unsupported)));
+  }
+  const QueryParam* algorithm = FindParam(params, "X-Amz-Algorithm");
+  const QueryParam* credential = FindParam(params, "X-Amz-Credential");
+  const QueryParam* signature = FindParam(params, "X-Amz-Signature");
+  const QueryParam* date = FindParam(params, "X-Amz-Date");
+  const QueryParam* signed_headers = FindParam(params, "X-Amz-SignedHeaders");
+  const QueryParam* expires = FindParam(params, "X-Amz-Expires");
+  if (!algorithm || !credential || !signature || !date || !signed_headers || !expires) {
+    return query_error(std::string(kPresignRequiredParams));
+  }
+  if (algorithm->value != kSigV4Algorithm) {
+    return query_error("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
+  }
+  std::optional<int64_t> time = ParseAmzDate(date->value);
+  if (!time) {
+    return query_error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+  }
+  int64_t expires_seconds = 0;
+  std::string_view expires_text = expires->value;
+  auto [end, ec] = std::from_chars(expires_text.data(), expires_text.data() + expires_text.size(),
+                                   expires_seconds);
+  if (ec != std::errc() || end != expires_text.data() + expires_text.size()) {
+    return query_error("X-Amz-Expires should be a number");
+  }
+  if (expires_seconds < 0) return query_error("X-Amz-Expires must be non-negative");
+  if (expires_seconds > kMaxPresignExpiresSeconds) {
+    return query_error("X-Amz-Expires must be less than a week (in seconds) that is; 604800");
+  }
+  auto parsed = ParseCredential(credential->value, options);
+  if (!parsed) return query_error(std::string(kMalformedCredentialQuery) + parsed.error());
+  if (parsed->scope.date != std::string_view(date->value).substr(0, 8)) {
+    return query_error("Invalid credential date \"" + parsed->scope.date +
+                       "\". This date is not the same as X-Amz-Date: \"" +
+                       date->value.substr(0, 8) + "\".");
+  }
+  std::optional<std::vector<std::string_view>> names = SplitSignedHeaders(signed_headers->value);
+  if (!names) {
+    return query_error("X-Amz-SignedHeaders \"" + signed_headers->value + "\" is malformed.");
+  }
+  if (*time - now_seconds > options.max_skew_seconds) {
+    return Error(MakeError(ErrorCode::kAccessDenied, "Request is not valid yet"));
+  }
+  // Valid for `expires_seconds` whole seconds from X-Amz-Date: X-Amz-Expires=0 never is.
+  if (now_seconds - *time >= expires_seconds) {
+    return Error(MakeError(ErrorCode::kAccessDenied,
+                           "Request has expired: X-Amz-Date " + date->value + " + X-Amz-Expires " +
+                               expires->value + " s is before the server time " +
+                               FormatAmzDate(now_seconds)));
+  }
+
+  Claim claim;
+  VerifiedRequest& verified = claim.verified;
+  verified.presigned = true;
+  verified.access_key_id = std::move(parsed->access_key_id);
+  verified.scope = std::move(parsed->scope);
+  verified.amz_date = date->value;
+  verified.request_time = *time;
+  // A presigned URL signs no body unless the signer put a payload hash in the query.
+  if (const QueryParam* hash = FindParam(params, "X-Amz-Content-Sha256")) {
+    if (!IsValidPayloadHash(hash->value)) {
+      return Error(MakeError(ErrorCode::kInvalidArgument, std::string(kBadPayloadHash)));
+    }
+    verified.payload_hash = hash->value;
+  } else {
+    verified.payload_hash = std::string(kUnsignedPayload);
+  }
+  if (const QueryParam* token = FindParam(params, "X-Amz-Security-Token")) {
+    verified.session_token = token->value;
+  } else if (const QueryParam* s3express_token = FindParam(params, "X-Amz-S3session-Token")) {
+    verified.session_token = s3express_token->value;
+  } else if (auto header_token = FindHeader(request, "x-amz-security-token")) {
+    verified.session_token = std::string(*header_token);
+  } else if (auto header_s3express = FindHeader(request, "x-amz-s3session-token")) {
+    verified.session_token = std::string(*header_s3express);
+  }
+
+  claim.signed_headers = signed_headers->value;
+  claim.signed_names = std::move(*names);
+  claim.provided_signature = signature->value;
+  return CheckSignature(request, params, std::move(claim), lookup, keys);
+}
+
+// Whether `raw_query` has a parameter named one of `wanted`. Names are decoded leniently: this
+// only classifies, and VerifyRequest reports a malformed query.
+bool QueryHasParam(std::string_view raw_query, std::initializer_list<std::string_view> wanted) {
+  for (size_t start = 0; start < raw_query.size();) {
+    size_t end = raw_query.find('&', start);
+    if (end == std::string_view::npos) end = raw_query.size();
+    std::string_view raw_name = raw_query.substr(start, end - start);
+    raw_name = raw_name.substr(0, raw_name.find('='));
+    std::string name = PercentDecode(raw_name).value_or(std::string(raw_name));
+    if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+AuthKind ClassifyAuth(const RequestView& request) {
+  std::optional<std::string_view> authorization = FindHeader(request, "authorization");
+  if (authorization && !authorization->empty()) return AuthKind::kHeader;
+  if (QueryHasParam(request.raw_query, {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature",
+                                        "AWSAccessKeyId", "Signature"})) {
+    return AuthKind::kPresigned;
+  }
+  return AuthKind::kAnonymous;
+}
+
+Result<VerifiedRequest> VerifyRequest(const RequestView& request, const SecretLookup& lookup,
+                                      int64_t now_seconds, const VerifyOptions& options,
+                                      SigningKeyCache& keys) {
+  AuthKind kind = ClassifyAuth(request);
+  if (kind == AuthKind::kAnonymous) {
+    return Error(MakeError(ErrorCode::kAccessDenied,
+                           "Access Denied: the request carries no Signature Version 4 "
+                           "authentication"));
+  }
+  Result<std::vector<QueryParam>> params = ParseQuery(request.raw_query);
+  if (!params) return Error(AsS3Error(params.error()));
+  if (kind == AuthKind::kHeader) {
+    return VerifyHeaderAuth(request, *FindHeader(request, "authorization"), *params, lookup,
+                            now_seconds, options, keys);
+  }
+  return VerifyPresigned(request, *params, lookup, now_seconds, options, keys);
+}
+
+}  // namespace trainload::s3
