@@ -121,10 +121,14 @@ constexpr std::array kErrors = {
               "The bucket ownership controls were not found"},
     ErrorInfo{"NoSuchPublicAccessBlockConfiguration", 404, kNotFound,
               "The public access block configuration was not found"},
+    ErrorInfo{"IllegalLocationConstraintException", 400, kInvalidArgument,
+              "The location constraint is incompatible for the region specific endpoint this "
+              "request was sent to."},
+    ErrorInfo{"InvalidPartNumber", 416, kOutOfRange, "The requested partnumber is not satisfiable"},
 };
 
 static_assert(kErrors.size() ==
-                  static_cast<size_t>(ErrorCode::kNoSuchPublicAccessBlockConfiguration) + 1,
+                  static_cast<size_t>(ErrorCode::kInvalidPartNumber) + 1,
               "kErrors must list every ErrorCode in enum order");
 
 }  // namespace

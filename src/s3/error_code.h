@@ -76,6 +76,8 @@ enum class ErrorCode {
   kReplicationConfigurationNotFoundError,
   kOwnershipControlsNotFoundError,
   kNoSuchPublicAccessBlockConfiguration,
+  kIllegalLocationConstraintException,
+  kInvalidPartNumber,
 };
 
 struct ErrorInfo {

@@ -182,4 +182,23 @@ std::string CreateSessionXml(const SessionCredentials& credentials) {
   return w.Take();
 }
 
+std::string OwnerOnlyAclXml(const CanonicalUser& owner) {
+  XmlWriter w;
+  w.Declaration();
+  w.Open("AccessControlPolicy", kS3Namespace);
+  WriteCanonicalUser(w, "Owner", owner);
+  w.Open("AccessControlList");
+  w.Open("Grant");
+  w.Raw("<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+        "xsi:type=\"CanonicalUser\">");
+  w.Element("ID", owner.id);
+  if (!owner.display_name.empty()) w.Element("DisplayName", owner.display_name);
+  w.Raw("</Grantee>");
+  w.Element("Permission", "FULL_CONTROL");
+  w.Close();
+  w.Close();
+  w.Close();
+  return w.Take();
+}
+
 }  // namespace trainload::s3

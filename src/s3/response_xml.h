@@ -141,4 +141,8 @@ struct SessionCredentials {
 };
 std::string CreateSessionXml(const SessionCredentials& credentials);
 
+// AccessControlPolicy granting FULL_CONTROL to `owner` alone: what S3 reports for buckets and
+// objects with ACLs disabled (bucket owner enforced), and all trainload has.
+std::string OwnerOnlyAclXml(const CanonicalUser& owner);
+
 }  // namespace trainload::s3

@@ -64,6 +64,8 @@ class XmlWriter {
 
   // Escaped character data inside the current element.
   void Text(std::string_view text);
+  // Trusted markup appended as is (an element with attributes, which Open() cannot write).
+  void Raw(std::string_view markup) { out_.append(markup); }
 
   // Number of elements opened and not yet closed.
   size_t depth() const { return open_.size(); }

@@ -1,0 +1,164 @@
+#include "server/storage/data_files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "server/storage/storage_test_support.h"
+
+namespace trainload::storage {
+namespace {
+
+std::string FileContent(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class DataFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto files = DataFiles::Open(dir_.path(), 7, /*fsync=*/true);
+    ASSERT_TRUE(files) << files.error().ToString();
+    files_ = *files;
+  }
+  size_t TmpCount() { return *files_->CountTmpFiles(); }
+  size_t ObjectCount() { return *files_->CountObjectFiles(); }
+
+  testing::TempDir dir_;
+  std::shared_ptr<DataFiles> files_;
+};
+
+TEST_F(DataFilesTest, IdsCarryTheGenerationAndNeverRepeat) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = files_->NewId();
+    EXPECT_TRUE(DataFiles::IsValidId(id)) << id;
+    EXPECT_EQ(DataFiles::GenerationOf(id), 7u);
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 1000u);
+  EXPECT_FALSE(DataFiles::IsValidId("../../etc/passwd"));
+  EXPECT_FALSE(DataFiles::GenerationOf("0000000000000007000000000000000G"));
+}
+
+TEST_F(DataFilesTest, FinishMovesTheFileFromTmpIntoItsShard) {
+  auto writer = files_->NewWriter();
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE((*writer)->Append("hello ").ok());
+  ASSERT_TRUE((*writer)->Append("world").ok());
+  EXPECT_EQ((*writer)->size(), 11u);
+  EXPECT_EQ(TmpCount(), 1u);
+  auto staged = (*writer)->Finish();
+  ASSERT_TRUE(staged) << staged.error().ToString();
+  EXPECT_EQ(TmpCount(), 0u);
+  EXPECT_EQ(staged->size(), 11u);
+  std::filesystem::path path = files_->ObjectPath(staged->file_id());
+  EXPECT_EQ(path.parent_path().filename(), staged->file_id().substr(30));
+  EXPECT_EQ(FileContent(path), "hello world");
+  EXPECT_EQ((*writer)->Append("more").code(), StatusCode::kFailedPrecondition);
+  EXPECT_FALSE((*writer)->Finish());
+}
+
+TEST_F(DataFilesTest, AbandonedWriterLeavesNoFile) {
+  {
+    auto writer = files_->NewWriter();
+    ASSERT_TRUE(writer);
+    ASSERT_TRUE((*writer)->Append("partial upload").ok());
+    EXPECT_EQ(TmpCount(), 1u);
+  }
+  EXPECT_EQ(TmpCount(), 0u);
+  EXPECT_EQ(ObjectCount(), 0u);
+}
+
+TEST_F(DataFilesTest, StagedDataDroppedUncommittedLeavesNoFile) {
+  std::string id;
+  {
+    auto writer = files_->NewWriter();
+    ASSERT_TRUE((*writer)->Append("x").ok());
+    auto staged = (*writer)->Finish();
+    ASSERT_TRUE(staged);
+    id = staged->file_id();
+    EXPECT_EQ(ObjectCount(), 1u);
+    StagedData moved = std::move(*staged);  // ownership moves, the file stays
+    EXPECT_FALSE(staged->has_file());
+    EXPECT_EQ(ObjectCount(), 1u);
+    writer->reset();  // the writer going away does not touch the staged file
+    EXPECT_EQ(ObjectCount(), 1u);
+  }
+  EXPECT_EQ(ObjectCount(), 0u);
+  EXPECT_EQ(files_->OpenObject(id).error().code(), StatusCode::kNotFound);
+}
+
+TEST_F(DataFilesTest, ReleasedStagedDataKeepsItsFile) {
+  auto writer = files_->NewWriter();
+  ASSERT_TRUE((*writer)->Append("kept").ok());
+  std::string id;
+  {
+    auto staged = (*writer)->Finish();
+    id = staged->Release();
+  }
+  EXPECT_TRUE(files_->OpenObject(id));
+  EXPECT_TRUE(files_->UnlinkObject(id).ok());
+  EXPECT_TRUE(files_->UnlinkObject(id).ok()) << "a missing file is not an error";
+  EXPECT_EQ(ObjectCount(), 0u);
+}
+
+TEST_F(DataFilesTest, AppendFromCopiesARangeOfAnotherFile) {
+  std::string source_content;
+  for (int i = 0; i < 300000; ++i) source_content.push_back(static_cast<char>(i * 7));
+  auto source_writer = files_->NewWriter();
+  ASSERT_TRUE((*source_writer)->Append(source_content).ok());
+  auto source = (*source_writer)->Finish();
+  auto fd = files_->OpenObject(source->file_id());
+  ASSERT_TRUE(fd);
+
+  auto writer = files_->NewWriter();
+  ASSERT_TRUE((*writer)->Append("head:").ok());
+  ASSERT_TRUE((*writer)->AppendFrom(fd->get(), 12345, 200000).ok());
+  EXPECT_EQ((*writer)->size(), 200005u);
+  // Past the end of the source: kOutOfRange, and the writer is broken.
+  EXPECT_EQ((*writer)->AppendFrom(fd->get(), 299999, 2).code(), StatusCode::kOutOfRange);
+  EXPECT_FALSE((*writer)->Finish());
+
+  auto good = files_->NewWriter();
+  ASSERT_TRUE((*good)->AppendFrom(fd->get(), 12345, 200000).ok());
+  auto staged = (*good)->Finish();
+  ASSERT_TRUE(staged);
+  EXPECT_EQ(FileContent(files_->ObjectPath(staged->file_id())),
+            source_content.substr(12345, 200000));
+}
+
+TEST_F(DataFilesTest, ClearTmpRemovesLeftovers) {
+  std::ofstream(dir_.path() / "tmp" / "stray1") << "x";
+  std::ofstream(dir_.path() / "tmp" / "0000000000000001000000000000000a") << "y";
+  EXPECT_EQ(*files_->ClearTmp(), 2u);
+  EXPECT_EQ(TmpCount(), 0u);
+}
+
+TEST_F(DataFilesTest, ForEachObjectFileVisitsEveryIdAndSkipsOtherNames) {
+  std::set<std::string> made;
+  std::vector<StagedData> keep;
+  for (int i = 0; i < 600; ++i) {  // wraps the 256 shards twice
+    auto writer = files_->NewWriter();
+    auto staged = (*writer)->Finish();
+    made.insert(staged->file_id());
+    keep.push_back(std::move(*staged));
+  }
+  std::ofstream(dir_.path() / "objects" / "00" / "not-an-id") << "z";
+  std::set<std::string> seen;
+  ASSERT_TRUE(files_->ForEachObjectFile([&](std::string_view id) {
+    seen.insert(std::string(id));
+    return true;
+  }).ok());
+  EXPECT_EQ(seen, made);
+}
+
+}  // namespace
+}  // namespace trainload::storage
