@@ -154,8 +154,7 @@ Status DataWriter::AppendFrom(int source_fd, uint64_t source_offset, uint64_t le
     ssize_t n;
     if (buffer.empty()) {
       n = ::copy_file_range(source_fd, &in_offset, fd_.get(), nullptr, chunk, 0);
-      if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-                    errno == EOPNOTSUPP)) {
+      if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
         // The file systems (or kernel) cannot copy in place: go through user space.
         buffer.resize(1 << 20);
         continue;
@@ -300,8 +299,7 @@ Result<size_t> DataFiles::CountObjectFiles() const {
 }
 
 std::filesystem::path DataFiles::ObjectPath(std::string_view file_id) const {
-  return root_ / "objects" / std::string(file_id.substr(file_id.size() - 2)) /
-         std::string(file_id);
+  return root_ / "objects" / std::string(file_id.substr(file_id.size() - 2)) / std::string(file_id);
 }
 
 bool DataFiles::IsValidId(std::string_view file_id) {

@@ -1,9 +1,8 @@
 #include "server/storage/data_files.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -153,10 +152,12 @@ TEST_F(DataFilesTest, ForEachObjectFileVisitsEveryIdAndSkipsOtherNames) {
   }
   std::ofstream(dir_.path() / "objects" / "00" / "not-an-id") << "z";
   std::set<std::string> seen;
-  ASSERT_TRUE(files_->ForEachObjectFile([&](std::string_view id) {
-    seen.insert(std::string(id));
-    return true;
-  }).ok());
+  ASSERT_TRUE(files_
+                  ->ForEachObjectFile([&](std::string_view id) {
+                    seen.insert(std::string(id));
+                    return true;
+                  })
+                  .ok());
   EXPECT_EQ(seen, made);
 }
 

@@ -13,8 +13,8 @@ using namespace std::string_literals;
 
 // Keys that stress byte order: prefixes of each other, NUL, 0xFF, UTF-8, '/' runs.
 const std::vector<std::string> kKeys = {
-    "a",  "a\0"s, "a\0\0"s, "a\0b"s, "a\x01", "a b", "a%", "a+", "a/", "a//b", "a/b",
-    "a\xc3\xa9", "a\xff", "a\xff\xff", "../x", "b", "\0"s, "\xff"};
+    "a",    "a\0"s, "a\0\0"s,    "a\0b"s, "a\x01",     "a b",  "a%", "a+",  "a/",
+    "a//b", "a/b",  "a\xc3\xa9", "a\xff", "a\xff\xff", "../x", "b",  "\0"s, "\xff"};
 
 TEST(IndexKeysTest, ObjectRowsSortLikeKeysAndStayInsideTheirBucket) {
   std::vector<std::string> sorted_keys = kKeys;
@@ -60,8 +60,8 @@ TEST(IndexKeysTest, UploadRowsParseBackAndSortByKeyThenUploadId) {
       ++i;
     }
   }
-  EXPECT_FALSE(ParseUploadRowSuffix("abc"));          // no terminator
-  EXPECT_FALSE(ParseUploadRowSuffix("a\0\x05x"s));    // bad escape
+  EXPECT_FALSE(ParseUploadRowSuffix("abc"));        // no terminator
+  EXPECT_FALSE(ParseUploadRowSuffix("a\0\x05x"s));  // bad escape
 }
 
 TEST(IndexKeysTest, UploadKeyPrefixMatchesExactlyTheKeysWithThatPrefix) {
@@ -93,9 +93,9 @@ TEST(IndexKeysTest, PrefixSuccessor) {
 }
 
 TEST(IndexKeysTest, TablesDoNotOverlap) {
-  std::vector<std::string> prefixes = {BucketRowPrefix(), ObjectRowPrefix("b"),
-                                       UploadRowPrefix("b"), PartRowPrefix("u"),
-                                       FileRefRow(""), GarbageRowPrefix(), MetaRow("")};
+  std::vector<std::string> prefixes = {
+      BucketRowPrefix(), ObjectRowPrefix("b"), UploadRowPrefix("b"), PartRowPrefix("u"),
+      FileRefRow(""),    GarbageRowPrefix(),   MetaRow("")};
   for (size_t i = 0; i < prefixes.size(); ++i) {
     for (size_t j = 0; j < prefixes.size(); ++j) {
       if (i != j) {

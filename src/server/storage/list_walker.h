@@ -42,8 +42,8 @@ struct WalkOptions {
 };
 
 struct WalkResult {
-  bool truncated = false;   // more entries follow
-  size_t entries = 0;       // rows + prefixes emitted
+  bool truncated = false;  // more entries follow
+  size_t entries = 0;      // rows + prefixes emitted
 };
 
 // Walks from the cursor's current position (the caller seeks it to the first row after the

@@ -65,16 +65,15 @@ Page Walk(VectorCursor& cursor, std::string_view prefix, std::string_view delimi
   return page;
 }
 
-const std::vector<std::string> kTree = {"a",       "a/b",   "a/c/d", "a/c/e", "a b", "a%",
-                                        "a+",      "a//b",  "b",     "b/x",   "c/y",
-                                        "c/z/w",   "d"};
+const std::vector<std::string> kTree = {"a",    "a/b", "a/c/d", "a/c/e", "a b",   "a%", "a+",
+                                        "a//b", "b",   "b/x",   "c/y",   "c/z/w", "d"};
 
 TEST(ListWalkerTest, InterleavesKeysAndPrefixesInByteOrder) {
   VectorCursor cursor(kTree);
   Page page = Walk(cursor, "", "/", "", 1000);
   EXPECT_FALSE(page.truncated);
   EXPECT_EQ(page.entries, (std::vector<std::string>{"k:a", "k:a b", "k:a%", "k:a+", "p:a/", "k:b",
-                                                     "p:b/", "p:c/", "k:d"}));
+                                                    "p:b/", "p:c/", "k:d"}));
 }
 
 TEST(ListWalkerTest, PrefixAndDelimiterGroupOneLevelDown) {

@@ -91,9 +91,8 @@ MultipartStore::MultipartStore(StoreCore& core) : core_(core), rng_(std::random_
 
 bool MultipartStore::IsValidUploadId(std::string_view upload_id) {
   return upload_id.size() == kUploadIdLength &&
-         std::all_of(upload_id.begin(), upload_id.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+         std::all_of(upload_id.begin(), upload_id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string MultipartStore::NewUploadId(int64_t now_ms) {
@@ -155,8 +154,8 @@ Result<PartRecord> MultipartStore::PutPart(std::string_view bucket, std::string_
                                            PartRecord fields, StagedData data) {
   if (part_number < 1 || part_number > kMaxPartNumber) {
     return Error(InvalidArgument(Describe("upload part", bucket, key, upload_id) +
-                                 ": part number " + std::to_string(part_number) +
-                                 " is not in 1-" + std::to_string(kMaxPartNumber)));
+                                 ": part number " + std::to_string(part_number) + " is not in 1-" +
+                                 std::to_string(kMaxPartNumber)));
   }
   PartRecord part = std::move(fields);
   part.part_number = part_number;
@@ -216,8 +215,8 @@ Result<PartPage> MultipartStore::ListParts(std::string_view bucket, std::string_
 }
 
 Result<std::vector<PartRecord>> MultipartStore::StagePartRemoval(
-    std::string_view upload_id, const std::vector<CompletedPart>& keep,
-    leveldb::WriteBatch& batch, std::vector<std::string>& garbage) const {
+    std::string_view upload_id, const std::vector<CompletedPart>& keep, leveldb::WriteBatch& batch,
+    std::vector<std::string>& garbage) const {
   std::vector<PartRecord> kept;
   kept.reserve(keep.size());
   auto wanted = keep.begin();
@@ -230,8 +229,8 @@ Result<std::vector<PartRecord>> MultipartStore::StagePartRemoval(
     batch.Delete(it->key());
     // Both sequences ascend: a listed number we walked past was never uploaded.
     if (wanted != keep.end() && wanted->part_number < *number) {
-      return Error(InvalidArgument("part " + std::to_string(wanted->part_number) +
-                                   " was not uploaded"));
+      return Error(
+          InvalidArgument("part " + std::to_string(wanted->part_number) + " was not uploaded"));
     }
     if (wanted != keep.end() && wanted->part_number == *number) {
       if (Unquote(wanted->etag) != part.etag) {
@@ -247,8 +246,8 @@ Result<std::vector<PartRecord>> MultipartStore::StagePartRemoval(
   }
   TL_RETURN_IF_ERROR(FromLevelDb(it->status(), "read parts of upload " + std::string(upload_id)));
   if (wanted != keep.end()) {
-    return Error(InvalidArgument("part " + std::to_string(wanted->part_number) +
-                                 " was not uploaded"));
+    return Error(
+        InvalidArgument("part " + std::to_string(wanted->part_number) + " was not uploaded"));
   }
   return kept;
 }

@@ -38,8 +38,7 @@ class MultipartStore {
 
   Result<UploadInfo> CreateUpload(std::string_view bucket, std::string_view key,
                                   ObjectAttributes attributes,
-                                  std::optional<int> checksum_algorithm,
-                                  bool checksum_full_object);
+                                  std::optional<int> checksum_algorithm, bool checksum_full_object);
   Result<UploadInfo> GetUpload(std::string_view bucket, std::string_view key,
                                std::string_view upload_id) const;
   Result<PartRecord> PutPart(std::string_view bucket, std::string_view key,

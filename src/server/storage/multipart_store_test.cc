@@ -10,8 +10,8 @@ namespace {
 using testing::Get;
 using testing::PartFields;
 using testing::Put;
-using testing::Uploads;
 using testing::Stage;
+using testing::Uploads;
 
 class MultipartStoreTest : public ::testing::Test {
  protected:
@@ -27,8 +27,8 @@ class MultipartStoreTest : public ::testing::Test {
   }
   Result<PartRecord> Part(const UploadInfo& u, uint32_t number, std::string data,
                           std::string checksum = "") {
-    return store_->PutPart("bkt", u.key, u.upload_id, number,
-                           PartFields("etag-" + data, checksum), *Stage(*store_, data));
+    return store_->PutPart("bkt", u.key, u.upload_id, number, PartFields("etag-" + data, checksum),
+                           *Stage(*store_, data));
   }
   size_t ObjectFiles() { return *store_->CountObjectFiles(); }
 
@@ -109,8 +109,8 @@ TEST_F(MultipartStoreTest, CompleteWithSubsetDiscardsUnlistedParts) {
   UploadInfo u = Create("k");
   for (uint32_t n = 1; n <= 5; ++n) ASSERT_TRUE(Part(u, n, std::string(n, 'a' + n)));
   EXPECT_EQ(ObjectFiles(), 5u);
-  auto done = store_->CompleteUpload("bkt", "k", u.upload_id, {{2, "etag-cc"}, {4, "etag-eeee"}},
-                                     {});
+  auto done =
+      store_->CompleteUpload("bkt", "k", u.upload_id, {{2, "etag-cc"}, {4, "etag-eeee"}}, {});
   ASSERT_TRUE(done) << done.error().ToString();
   EXPECT_EQ(*Get(*store_, "bkt", "k"), "cceeee");
   EXPECT_EQ(done->part_count, 2u);
@@ -136,8 +136,8 @@ TEST_F(MultipartStoreTest, CompleteRejectsUnknownPartsWrongEtagsAndBadOrder) {
   // Nothing changed: the upload and both parts are still there, no object appeared.
   EXPECT_EQ(store_->ListParts("bkt", "k", u.upload_id, 0, 10)->parts.size(), 2u);
   EXPECT_EQ(store_->Head("bkt", "k").error().code(), StatusCode::kNotFound);
-  EXPECT_TRUE(store_->CompleteUpload("bkt", "k", u.upload_id, {{1, "etag-one"}, {3, "etag-three"}},
-                                     {}));
+  EXPECT_TRUE(
+      store_->CompleteUpload("bkt", "k", u.upload_id, {{1, "etag-one"}, {3, "etag-three"}}, {}));
   EXPECT_EQ(*Get(*store_, "bkt", "k"), "onethree");
   EXPECT_EQ(store_->CompleteUpload("bkt", "k", u.upload_id, {{1, "etag-one"}}, {}).error().code(),
             StatusCode::kNotFound)
@@ -148,11 +148,10 @@ TEST_F(MultipartStoreTest, CompleteReplacesExistingObjectAndHonoursTheCheck) {
   ASSERT_TRUE(Put(*store_, "bkt", "k", "old object"));
   UploadInfo u = Create("k");
   ASSERT_TRUE(Part(u, 1, "new"));
-  auto refused = store_->CompleteUpload("bkt", "k", u.upload_id, {{1, "etag-new"}}, {},
-                                        [](const ObjectRecord* current) {
-                                          return current ? FailedPrecondition("exists")
-                                                         : Status::Ok();
-                                        });
+  auto refused = store_->CompleteUpload(
+      "bkt", "k", u.upload_id, {{1, "etag-new"}}, {}, [](const ObjectRecord* current) {
+        return current ? FailedPrecondition("exists") : Status::Ok();
+      });
   EXPECT_EQ(refused.error().message(), "exists");
   EXPECT_TRUE(store_->GetUpload("bkt", "k", u.upload_id)) << "a refused complete keeps the upload";
   ASSERT_TRUE(store_->CompleteUpload("bkt", "k", u.upload_id, {{1, "etag-new"}}, {}));
@@ -177,8 +176,7 @@ TEST_F(MultipartStoreTest, PartNumbersAreCheckedAndEmptyPartsKeepTheirPlace) {
   EXPECT_EQ(Part(u, 10001, "x").error().code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(Part(u, 10000, "x"));
   ASSERT_TRUE(store_->PutPart("bkt", "k", u.upload_id, 1, PartFields("e"), StagedData()));
-  auto done =
-      store_->CompleteUpload("bkt", "k", u.upload_id, {{1, "e"}, {10000, "etag-x"}}, {});
+  auto done = store_->CompleteUpload("bkt", "k", u.upload_id, {{1, "e"}, {10000, "etag-x"}}, {});
   ASSERT_TRUE(done);
   ASSERT_EQ(done->segments.size(), 2u);
   EXPECT_EQ(done->segments[0].size, 0u);

@@ -11,9 +11,9 @@ Result<std::unique_ptr<ObjectReader>> ObjectReader::Open(const DataFiles& files,
                                                          ObjectRecord record, ByteWindow window) {
   std::unique_ptr<ObjectReader> reader(new ObjectReader());
   reader->window_begin_ = std::min(window.offset, record.size);
-  reader->window_end_ =
-      window.length >= record.size - reader->window_begin_ ? record.size
-                                                           : reader->window_begin_ + window.length;
+  reader->window_end_ = window.length >= record.size - reader->window_begin_
+                            ? record.size
+                            : reader->window_begin_ + window.length;
   uint64_t begin = 0;
   reader->segments_.reserve(record.segments.size());
   for (const Segment& segment : record.segments) {
@@ -70,9 +70,9 @@ std::vector<ObjectExtent> ObjectReader::Extents(uint64_t offset, uint64_t length
                      : std::min(offset + length, window_end_);
   if (begin >= end) return extents;
   // First segment whose end is past `begin`.
-  auto it = std::upper_bound(
-      segments_.begin(), segments_.end(), begin,
-      [](uint64_t pos, const OpenSegment& s) { return pos < s.begin + s.size; });
+  auto it =
+      std::upper_bound(segments_.begin(), segments_.end(), begin,
+                       [](uint64_t pos, const OpenSegment& s) { return pos < s.begin + s.size; });
   for (; it != segments_.end() && it->begin < end; ++it) {
     uint64_t piece_begin = std::max(begin, it->begin);
     uint64_t piece_end = std::min(end, it->begin + it->size);

@@ -1,8 +1,7 @@
 #include "server/storage/object_reader.h"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "server/storage/storage_test_support.h"
 

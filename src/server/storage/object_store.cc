@@ -33,9 +33,7 @@ class ObjectRowCursor final : public ListCursor {
   bool Valid() const override {
     return !exhausted_ && it_.Valid() && it_.key().starts_with(row_prefix_);
   }
-  std::string_view Key() const override {
-    return SliceView(it_.key()).substr(row_prefix_.size());
-  }
+  std::string_view Key() const override { return SliceView(it_.key()).substr(row_prefix_.size()); }
   void Next() override { it_.Next(); }
   void SeekPastPrefix(std::string_view prefix) override {
     std::string successor = PrefixSuccessor(prefix);
@@ -149,8 +147,7 @@ Result<ObjectRecord> ObjectStore::Commit(std::string_view bucket, ObjectRecord r
   if (check) {
     edit = [&check](const ObjectRecord* current, ObjectRecord&) { return check(current); };
   }
-  return CommitSegments(bucket, std::move(record), std::move(segments), CommitMode::kReplace,
-                        edit);
+  return CommitSegments(bucket, std::move(record), std::move(segments), CommitMode::kReplace, edit);
 }
 
 Result<ObjectRecord> ObjectStore::CommitSegments(std::string_view bucket, ObjectRecord record,
@@ -273,21 +270,20 @@ Result<ListPage> ObjectStore::List(std::string_view bucket, const ListQuery& que
   walk.delimiter = query.delimiter;
   walk.start_after = query.start_after;
   walk.max_entries = std::min(query.max_keys, kMaxListKeys);
-  TL_ASSIGN_OR_RETURN(
-      WalkResult result,
-      WalkListing(
-          cursor, walk,
-          [&](const ListCursor&) -> Status {
-            TL_ASSIGN_OR_RETURN(ObjectRecord record,
-                                DecodeObjectRecord(cursor.Key(), cursor.value()));
-            page.next_marker = record.key;
-            page.objects.push_back(std::move(record));
-            return Status::Ok();
-          },
-          [&](std::string prefix) {
-            page.next_marker = prefix;
-            page.common_prefixes.push_back(std::move(prefix));
-          }));
+  TL_ASSIGN_OR_RETURN(WalkResult result,
+                      WalkListing(
+                          cursor, walk,
+                          [&](const ListCursor&) -> Status {
+                            TL_ASSIGN_OR_RETURN(ObjectRecord record,
+                                                DecodeObjectRecord(cursor.Key(), cursor.value()));
+                            page.next_marker = record.key;
+                            page.objects.push_back(std::move(record));
+                            return Status::Ok();
+                          },
+                          [&](std::string prefix) {
+                            page.next_marker = prefix;
+                            page.common_prefixes.push_back(std::move(prefix));
+                          }));
   TL_RETURN_IF_ERROR(FromLevelDb(it->status(), what));
   page.truncated = result.truncated;
   return page;
@@ -298,11 +294,10 @@ Result<StagedData> ObjectStore::CopyRange(const ObjectReader& source, uint64_t o
   const std::string& key = source.record().key;
   if (offset < source.window_begin() || offset > source.window_end() ||
       length > source.window_end() - offset) {
-    return Error(OutOfRange("copy bytes [" + std::to_string(offset) + ", +" +
-                            std::to_string(length) + ") of \"" + key +
-                            "\": outside the opened range [" +
-                            std::to_string(source.window_begin()) + ", " +
-                            std::to_string(source.window_end()) + ")"));
+    return Error(OutOfRange(
+        "copy bytes [" + std::to_string(offset) + ", +" + std::to_string(length) + ") of \"" + key +
+        "\": outside the opened range [" + std::to_string(source.window_begin()) + ", " +
+        std::to_string(source.window_end()) + ")"));
   }
   TL_ASSIGN_OR_RETURN(auto writer, NewWriter());
   for (const ObjectExtent& extent : source.Extents(offset, length)) {
@@ -343,8 +338,7 @@ Result<ObjectRecord> ObjectStore::CompleteUpload(std::string_view bucket, std::s
                                                  const std::vector<CompletedPart>& parts,
                                                  ObjectRecord final_record,
                                                  const CommitCheck& check) {
-  return multipart_->CompleteUpload(bucket, key, upload_id, parts, std::move(final_record),
-                                    check);
+  return multipart_->CompleteUpload(bucket, key, upload_id, parts, std::move(final_record), check);
 }
 
 Status ObjectStore::AbortUpload(std::string_view bucket, std::string_view key,

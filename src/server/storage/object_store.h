@@ -81,7 +81,7 @@ struct ListQuery {
 };
 
 struct ListPage {
-  std::vector<ObjectRecord> objects;        // with segments
+  std::vector<ObjectRecord> objects;  // with segments
   std::vector<std::string> common_prefixes;
   // Both counted by max_keys (S3 KeyCount = objects.size() + common_prefixes.size()).
   bool truncated = false;
@@ -91,7 +91,7 @@ struct ListPage {
 struct BucketPage {
   std::vector<BucketInfo> buckets;  // byte order of names
   bool truncated = false;
-  std::string next_marker;          // the last name returned
+  std::string next_marker;  // the last name returned
 };
 
 struct UploadQuery {
@@ -134,8 +134,7 @@ class ObjectStore {
 
   // Buckets. Names are 1-255 bytes; S3 naming rules are the caller's business.
   // kAlreadyExists if it exists (whatever its kind or region).
-  Result<BucketInfo> CreateBucket(std::string_view name, std::string_view region,
-                                  BucketKind kind);
+  Result<BucketInfo> CreateBucket(std::string_view name, std::string_view region, BucketKind kind);
   // kNotFound; kFailedPrecondition "bucket not empty" while it holds an object. In-progress
   // multipart uploads are aborted with it, in the same index write.
   Status DeleteBucket(std::string_view name);
@@ -170,8 +169,7 @@ class ObjectStore {
                                                    ByteWindow window = {}) const;
   // Deletes the key if it exists and `check` passes. Returns whether something was deleted;
   // a missing key is not an error (S3 DeleteObject), a missing bucket is kNotFound.
-  Result<bool> Delete(std::string_view bucket, std::string_view key,
-                      const CommitCheck& check = {});
+  Result<bool> Delete(std::string_view bucket, std::string_view key, const CommitCheck& check = {});
   // One page of keys in byte order. kNotFound if the bucket does not exist.
   Result<ListPage> List(std::string_view bucket, const ListQuery& query) const;
   // Copies [offset, offset + length) of an open object into a new staged file (CopyObject,

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/storage/fair_shared_mutex.h"
 #include "server/storage/object_store.h"
 #include "server/storage/storage_test_support.h"
 #include "server/storage/store_core.h"
@@ -25,7 +26,8 @@ using testing::Stage;
 std::string VersionContent(uint64_t version) {
   size_t length = 1 + (version * 2654435761u) % 40000;
   std::string content = std::to_string(version) + ":";
-  for (size_t i = 0; i < length; ++i) content.push_back(static_cast<char>('a' + (version + i) % 26));
+  for (size_t i = 0; i < length; ++i)
+    content.push_back(static_cast<char>('a' + (version + i) % 26));
   return content;
 }
 
@@ -154,21 +156,26 @@ TEST_F(ConcurrencyTest, IfNoneMatchCreatorsHaveExactlyOneWinner) {
 }
 
 TEST_F(ConcurrencyTest, NoObjectIsEverCommittedIntoADeletedBucket) {
+  // With fsync on, a commit waiting for a key lock (held by the deleter's synced Delete of that
+  // key) has long since checked that the bucket exists: without the bucket guard it would
+  // then commit into the bucket the deleter just removed.
+  store_.reset();
+  store_ = std::move(*ObjectStore::Open({dir_.path(), /*fsync=*/true}, clock_));
   constexpr int kWriters = 6;
-  constexpr int kRounds = 25;
+  constexpr int kRounds = 10;
   std::atomic<bool> stop{false};
   std::atomic<int> committed{0};
   std::atomic<int> unexpected_errors{0};
   // Writers hold this shared while they write; the checker takes it exclusively to look at a
   // quiet store.
-  std::shared_mutex phase;
+  FairSharedMutex phase;
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       std::mt19937 rng(w);
       while (!stop) {
         std::shared_lock lock(phase);
-        std::string key = "obj" + std::to_string(rng() % 50);
+        std::string key = "obj" + std::to_string(rng() % 4);
         auto result = Put(*store_, "volatile", key, "x");
         if (result) {
           ++committed;
@@ -180,6 +187,9 @@ TEST_F(ConcurrencyTest, NoObjectIsEverCommittedIntoADeletedBucket) {
         if (upload) {
           (void)store_->PutPart("volatile", key, upload->upload_id, 1, {}, *Stage(*store_, "p"));
         }
+        lock.unlock();
+        // Leave gaps in which the deleter can find the bucket empty.
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
       }
     });
   }

@@ -17,8 +17,8 @@ using testing::Get;
 using testing::PartFields;
 using testing::Put;
 using testing::Query;
-using testing::Record;
 using testing::ReadAll;
+using testing::Record;
 using testing::Stage;
 
 class ObjectStoreTest : public ::testing::Test {
@@ -134,8 +134,8 @@ TEST_F(ObjectStoreTest, EveryRecordFieldRoundTripsThroughCommitHeadListAndOpen) 
   record.attributes.user_metadata = {{"a", "1"}, {"b", "two words"}};
   record.attributes.storage_class = "STANDARD_IA";
   record.checksum = StoredChecksum{2, "\x01\x02\x03\x04", true};
-  record.last_modified_ms = 1;        // ignored: the store sets it
-  record.size = 999;                  // ignored: the store sets it
+  record.last_modified_ms = 1;  // ignored: the store sets it
+  record.size = 999;            // ignored: the store sets it
   clock_.Set(1'234'567);
   auto committed = store_->Commit("bkt", record, *Stage(*store_, "hello"));
   ASSERT_TRUE(committed) << committed.error().ToString();
@@ -164,8 +164,8 @@ TEST_F(ObjectStoreTest, EveryRecordFieldRoundTripsThroughCommitHeadListAndOpen) 
 }
 
 TEST_F(ObjectStoreTest, KeysAreBytesAndNestedNamesCoexist) {
-  const std::vector<std::string> keys = {"a", "a/b", "a/b/c", "../x", "a//b", "%2F",
-                                         "sp ace", "nul\0inside"s, std::string(1024, 'k')};
+  const std::vector<std::string> keys = {
+      "a", "a/b", "a/b/c", "../x", "a//b", "%2F", "sp ace", "nul\0inside"s, std::string(1024, 'k')};
   for (const std::string& key : keys) ASSERT_TRUE(Put(*store_, "bkt", key, "v:" + key)) << key;
   for (const std::string& key : keys) EXPECT_EQ(*Get(*store_, "bkt", key), "v:" + key);
   EXPECT_EQ(Put(*store_, "bkt", std::string(1025, 'k'), "x").error().code(),
@@ -270,8 +270,8 @@ TEST_F(ObjectStoreTest, CopyRangeCopiesAcrossSegments) {
   staged.push_back(*Stage(*store_, "0123"));
   staged.push_back(*Stage(*store_, "4567"));
   staged.push_back(*Stage(*store_, "89"));
-  ASSERT_TRUE(store_->CommitSegments("bkt", Record("src"), std::move(staged),
-                                     CommitMode::kReplace));
+  ASSERT_TRUE(
+      store_->CommitSegments("bkt", Record("src"), std::move(staged), CommitMode::kReplace));
   auto reader = *store_->OpenObject("bkt", "src");
   auto copy = store_->CopyRange(*reader, 2, 7);
   ASSERT_TRUE(copy) << copy.error().ToString();
@@ -284,8 +284,7 @@ TEST_F(ObjectStoreTest, CopyRangeCopiesAcrossSegments) {
 TEST_F(ObjectStoreTest, WindowedOpenReadsOnlyItsRange) {
   std::vector<StagedData> staged;
   for (std::string part : {"aaaa", "bbbb", "cccc"}) staged.push_back(*Stage(*store_, part));
-  ASSERT_TRUE(store_->CommitSegments("bkt", Record("k"), std::move(staged),
-                                     CommitMode::kReplace));
+  ASSERT_TRUE(store_->CommitSegments("bkt", Record("k"), std::move(staged), CommitMode::kReplace));
   auto reader = store_->OpenObject("bkt", "k", ByteWindow{5, 2});
   ASSERT_TRUE(reader);
   std::string out(2, '\0');
@@ -297,13 +296,13 @@ TEST_F(ObjectStoreTest, WindowedOpenReadsOnlyItsRange) {
 // ---- listing
 
 TEST_F(ObjectStoreTest, ListingIsInUtf8ByteOrder) {
-  const std::vector<std::string> keys = {"a/b", "a", "a b", "a%", "a+", "a\xc3\xa9", "a//b",
-                                         "../x", "B", "a\x7f", "\xe2\x82\xac"};
+  const std::vector<std::string> keys = {"a/b",  "a",    "a b", "a%",    "a+",          "a\xc3\xa9",
+                                         "a//b", "../x", "B",   "a\x7f", "\xe2\x82\xac"};
   for (const std::string& key : keys) ASSERT_TRUE(Put(*store_, "bkt", key, "x"));
   std::vector<std::string> expected = keys;
   std::sort(expected.begin(), expected.end());  // std::string compares bytes as unsigned
-  EXPECT_EQ(expected, (std::vector<std::string>{"../x", "B", "a", "a b", "a%", "a+", "a//b",
-                                                "a/b", "a\x7f", "a\xc3\xa9", "\xe2\x82\xac"}));
+  EXPECT_EQ(expected, (std::vector<std::string>{"../x", "B", "a", "a b", "a%", "a+", "a//b", "a/b",
+                                                "a\x7f", "a\xc3\xa9", "\xe2\x82\xac"}));
   EXPECT_EQ(*AllKeys(*store_, "bkt"), expected);
   EXPECT_EQ(*AllKeys(*store_, "bkt", 1), expected);
 }
@@ -328,8 +327,7 @@ TEST_F(ObjectStoreTest, PrefixDelimiterAndStartAfter) {
   EXPECT_EQ(Keys(flat), (std::vector<std::string>{"photos/2024/b.jpg", "photos/2025/c.jpg",
                                                   "photos/index.html"}));
   // start_after before the prefix is irrelevant; after everything, empty.
-  EXPECT_EQ(Keys(List(Query("v", "", "a"))),
-            (std::vector<std::string>{"videos/v.mp4"}));
+  EXPECT_EQ(Keys(List(Query("v", "", "a"))), (std::vector<std::string>{"videos/v.mp4"}));
   EXPECT_TRUE(List(Query("photos/", "", "q")).objects.empty());
   ListPage other_delimiter = List(Query("", "o"));
   EXPECT_EQ(Keys(other_delimiter), (std::vector<std::string>{"z"}));
@@ -439,8 +437,8 @@ TEST_F(ObjectStoreTest, SweepLeavesReferencedOldFilesAndPartsAlone) {
   Reopen();
   EXPECT_EQ(*store_->WaitForSweep(), 0u);
   EXPECT_EQ(ObjectFiles(), 2u);
-  auto done = store_->CompleteUpload("bkt", "mp", upload.upload_id, {{1, "\"e1\""}},
-                                     Record("", "final"));
+  auto done =
+      store_->CompleteUpload("bkt", "mp", upload.upload_id, {{1, "\"e1\""}}, Record("", "final"));
   ASSERT_TRUE(done) << done.error().ToString();
   EXPECT_EQ(*Get(*store_, "bkt", "mp"), "part one");
 }

@@ -71,8 +71,8 @@ class Decoder {
  public:
   Decoder(std::string_view what, std::string_view in) : what_(what), in_(in) {
     if (in_.empty() || static_cast<uint8_t>(in_[0]) != kFormatVersion) {
-      Fail(in_.empty() ? "empty value" : "unknown format version " +
-                                             std::to_string(static_cast<uint8_t>(in_[0])));
+      Fail(in_.empty() ? "empty value"
+                       : "unknown format version " + std::to_string(static_cast<uint8_t>(in_[0])));
     } else {
       in_.remove_prefix(1);
     }
@@ -138,7 +138,8 @@ class Decoder {
   // `min_element_bytes`), so corrupt counts cannot make us reserve gigabytes.
   uint64_t Count(size_t min_element_bytes) {
     uint64_t n = U64();
-    if (ok_ && n > in_.size() / min_element_bytes) return Fail("element count " + std::to_string(n) + " exceeds the input");
+    if (ok_ && n > in_.size() / min_element_bytes)
+      return Fail("element count " + std::to_string(n) + " exceeds the input");
     return n;
   }
   ObjectAttributes Attributes() {

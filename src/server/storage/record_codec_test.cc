@@ -17,7 +17,8 @@ ObjectRecord FullRecord() {
   r.attributes.content_language = "en-US";
   r.attributes.cache_control = "max-age=60";
   r.attributes.expires = "Thu, 01 Dec 1994 16:00:00 GMT";
-  r.attributes.user_metadata = {{"owner", "alice"}, {"empty", ""}, {"bin", std::string("\0\xff", 2)}};
+  r.attributes.user_metadata = {
+      {"owner", "alice"}, {"empty", ""}, {"bin", std::string("\0\xff", 2)}};
   r.attributes.storage_class = "REDUCED_REDUNDANCY";
   r.checksum = StoredChecksum{3, std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8), false};
   r.segments = {{"0000000000000001000000000000002a", 7},
@@ -101,7 +102,11 @@ TEST(RecordCodecTest, BucketUploadPartAndFileListRoundTrip) {
   upload.checksum_full_object = false;
   EXPECT_EQ(*DecodeUploadInfo("b", "a/b c", upload.upload_id, EncodeUploadInfo(upload)), upload);
 
-  PartRecord part{10000, 5 << 20, "9e107d9d372bb6826bd81d3542a419d6", 77, "\x12\x34\x56\x78",
+  PartRecord part{10000,
+                  5 << 20,
+                  "9e107d9d372bb6826bd81d3542a419d6",
+                  77,
+                  "\x12\x34\x56\x78",
                   "00000000000000030000000000000100"};
   auto p = DecodePartRecord(10000, EncodePartRecord(part));
   ASSERT_TRUE(p);

@@ -48,8 +48,8 @@ struct ObjectAttributes {
 struct StoredChecksum {
   // static_cast<int>(trainload::ChecksumAlgorithm) (common/checksum.h); opaque to storage.
   int algorithm = 0;
-  std::string value;         // raw digest bytes (big-endian for CRCs)
-  bool full_object = true;   // false: COMPOSITE, a checksum of part checksums ("...-N")
+  std::string value;        // raw digest bytes (big-endian for CRCs)
+  bool full_object = true;  // false: COMPOSITE, a checksum of part checksums ("...-N")
 
   friend bool operator==(const StoredChecksum&, const StoredChecksum&) = default;
 };
@@ -64,8 +64,8 @@ struct Segment {
 
 struct ObjectRecord {
   std::string key;
-  uint64_t size = 0;          // always the sum of segment sizes
-  std::string etag;           // without quotes
+  uint64_t size = 0;  // always the sum of segment sizes
+  std::string etag;   // without quotes
   int64_t last_modified_ms = 0;
   ObjectAttributes attributes;
   std::optional<StoredChecksum> checksum;
@@ -97,10 +97,10 @@ struct UploadInfo {
 struct PartRecord {
   uint32_t part_number = 0;
   uint64_t size = 0;
-  std::string etag;            // hex MD5 of the part, without quotes
+  std::string etag;  // hex MD5 of the part, without quotes
   int64_t last_modified_ms = 0;
-  std::string checksum;        // raw bytes of the upload's algorithm; empty if none
-  std::string file_id;         // the part's data file
+  std::string checksum;  // raw bytes of the upload's algorithm; empty if none
+  std::string file_id;   // the part's data file
 
   friend bool operator==(const PartRecord&, const PartRecord&) = default;
 };

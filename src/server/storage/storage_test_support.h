@@ -58,8 +58,8 @@ inline ObjectRecord Record(std::string key, std::string etag = "") {
   return record;
 }
 
-inline ListQuery Query(std::string prefix, std::string delimiter = "",
-                       std::string start_after = "", size_t max_keys = 1000) {
+inline ListQuery Query(std::string prefix, std::string delimiter = "", std::string start_after = "",
+                       size_t max_keys = 1000) {
   ListQuery query;
   query.prefix = std::move(prefix);
   query.delimiter = std::move(delimiter);

@@ -127,9 +127,9 @@ Status StoreCore::BumpGeneration(uint64_t* generation) {
   // Synced even with fsync off: ids of this generation must never be handed out again.
   leveldb::WriteOptions sync;
   sync.sync = true;
-  return FromLevelDb(db_->Put(sync, ToSlice(MetaRow(kGenerationName)),
-                              ToSlice(EncodeFixed64(*generation))),
-                     "store generation");
+  return FromLevelDb(
+      db_->Put(sync, ToSlice(MetaRow(kGenerationName)), ToSlice(EncodeFixed64(*generation))),
+      "store generation");
 }
 
 Status StoreCore::CollectGarbageRows() {
@@ -196,8 +196,8 @@ Status StoreCore::Commit(leveldb::WriteBatch& batch, const std::vector<std::stri
   }
   leveldb::WriteOptions write_options;
   write_options.sync = options_.fsync;
-  TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(write_options, &batch),
-                                 std::string(operation) + ": commit to index"));
+  TL_RETURN_IF_ERROR(
+      FromLevelDb(db_->Write(write_options, &batch), std::string(operation) + ": commit to index"));
   if (garbage.empty()) return Status::Ok();
   // Readers holding these files open keep reading them (POSIX unlink semantics).
   bool all_unlinked = true;
@@ -243,11 +243,11 @@ void StoreCore::StageObjectDelete(leveldb::WriteBatch& batch, std::string_view b
   }
 }
 
-std::shared_lock<std::shared_mutex> StoreCore::ShareBucket(std::string_view bucket) {
+std::shared_lock<FairSharedMutex> StoreCore::ShareBucket(std::string_view bucket) {
   return std::shared_lock(bucket_guards_[Stripe(bucket, {}, kBucketStripes)]);
 }
 
-std::unique_lock<std::shared_mutex> StoreCore::LockBucketExclusive(std::string_view bucket) {
+std::unique_lock<FairSharedMutex> StoreCore::LockBucketExclusive(std::string_view bucket) {
   return std::unique_lock(bucket_guards_[Stripe(bucket, {}, kBucketStripes)]);
 }
 

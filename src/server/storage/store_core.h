@@ -16,7 +16,8 @@
 // Thread-safe. Reads use LevelDB directly (point reads and iterators over implicit snapshots)
 // and take no locks. Writers serialize on locks, always taken in this order:
 //   1. bucket guard (shared for anything that adds rows under a bucket, exclusive for creating
-//      and deleting the bucket itself), striped by bucket name;
+//      and deleting the bucket itself; a FairSharedMutex, so a steady stream of PUTs cannot
+//      starve DeleteBucket), striped by bucket name;
 //   2. key lock (read-check-write of one object), striped by hash of (bucket, key);
 //   3. upload lock (parts of one multipart upload), striped by upload id.
 // At most one lock of each kind is held. Different keys commit concurrently, so LevelDB groups
@@ -34,6 +35,7 @@
 
 #include "common/time_format.h"
 #include "server/storage/data_files.h"
+#include "server/storage/fair_shared_mutex.h"
 #include "server/storage/records.h"
 #include "server/storage/storage_options.h"
 #include "trainload/status.h"
@@ -97,8 +99,8 @@ class StoreCore {
                                 const ObjectRecord& current, std::vector<std::string>& garbage);
 
   // Locks; see the order in the file comment.
-  std::shared_lock<std::shared_mutex> ShareBucket(std::string_view bucket);
-  std::unique_lock<std::shared_mutex> LockBucketExclusive(std::string_view bucket);
+  std::shared_lock<FairSharedMutex> ShareBucket(std::string_view bucket);
+  std::unique_lock<FairSharedMutex> LockBucketExclusive(std::string_view bucket);
   std::unique_lock<std::mutex> LockKey(std::string_view bucket, std::string_view key);
   std::unique_lock<std::mutex> LockUpload(std::string_view upload_id);
 
@@ -119,7 +121,7 @@ class StoreCore {
   static constexpr size_t kBucketStripes = 64;
   static constexpr size_t kKeyStripes = 1024;
   static constexpr size_t kUploadStripes = 256;
-  std::array<std::shared_mutex, kBucketStripes> bucket_guards_;
+  std::array<FairSharedMutex, kBucketStripes> bucket_guards_;
   std::array<std::mutex, kKeyStripes> key_locks_;
   std::array<std::mutex, kUploadStripes> upload_locks_;
 };

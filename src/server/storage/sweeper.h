@@ -41,10 +41,10 @@ class Sweeper {
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::condition_variable done_cv_;
-  bool done_ = false;          // guarded by mutex_
-  uint64_t deleted_ = 0;       // guarded by mutex_ once done_
-  Status status_;              // guarded by mutex_ once done_
-  std::thread thread_;         // last: starts after the fields above exist
+  bool done_ = false;     // guarded by mutex_
+  uint64_t deleted_ = 0;  // guarded by mutex_ once done_
+  Status status_;         // guarded by mutex_ once done_
+  std::thread thread_;    // last: starts after the fields above exist
 };
 
 }  // namespace trainload::storage
