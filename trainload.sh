@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# trainload's one entry point for a fresh machine.
+#
+#   ./trainload.sh demo    install what is missing, build, run the embedded server on 127.0.0.1
+#                          with a generated sample dataset and exercise it with the AWS CLI
+#   ./trainload.sh test    install what is missing, build, run every test (unit, component,
+#                          system with real clients and mounts)
+#   ./trainload.sh build   install what is missing and build only
+#
+# Installing needs root (apt-get); it only installs Debian packages that are not there yet.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+BUILD_DIR=${TRAINLOAD_BUILD_DIR:-$ROOT/build}
+
+# Debian packages: build tools and libraries, then the real peers the tests and benchmarks run
+# trainload against.
+PACKAGES=(
+  cmake ninja-build g++ pkg-config
+  libboost1.81-dev libssl-dev zlib1g-dev libisal-dev libpugixml-dev libcli11-dev
+  libleveldb-dev libsnappy-dev nlohmann-json3-dev libfuse3-dev fuse3 libcurl4-openssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev pybind11-dev python3-dev
+  python3-pytest python3-boto3 python3-numpy
+  awscli s3cmd rclone s3fs nginx curl wrk fio openssl procps
+)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+install_missing() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    log "all ${#PACKAGES[@]} Debian packages present"
+    return
+  fi
+  log "installing ${#missing[@]} Debian packages: ${missing[*]}"
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+build() {
+  log "building in $BUILD_DIR"
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTRAINLOAD_WERROR=ON >/dev/null
+  ninja -C "$BUILD_DIR"
+}
+
+case "${1:-}" in
+  demo)
+    install_missing
+    build
+    exec /usr/bin/python3 "$ROOT/scripts/demo.py" --trainload "$BUILD_DIR/src/cli/trainload"
+    ;;
+  test)
+    install_missing
+    build
+    log "running every test"
+    exec ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 1800
+    ;;
+  build)
+    install_missing
+    build
+    ;;
+  *)
+    echo "usage: $0 demo|test|build" >&2
+    exit 2
+    ;;
+esac
