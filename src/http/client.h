@@ -1,0 +1,97 @@
+// The HTTP/1.1 client: a pool of keep-alive connections driven by one libcurl multi handle on
+// its own I/O thread. Knows nothing of S3.
+//
+// Requests start from any thread (Start() never blocks on the network); a request's callbacks
+// (ResponseSink) run on the I/O thread, in order, and must not block for long: they should copy
+// bytes into memory the caller owns, or hand them to another thread. Send() is the blocking
+// convenience for small requests.
+//
+// Thread-safe. Destroying the client cancels what is in flight (each sink still gets OnDone)
+// and joins the I/O thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "http/headers.h"
+#include "trainload/status.h"
+
+namespace trainload::http {
+
+struct ClientOptions {
+  size_t max_connections = 64;  // open connections, over all hosts
+  bool verify_tls = true;
+  std::string ca_bundle;  // PEM file; empty = the system store
+  std::chrono::milliseconds connect_timeout{10'000};
+  // A transfer moving less than `stall_bytes_per_second` for `stall_window` is failed with
+  // kDeadlineExceeded: a stalled connection is retried instead of hanging forever.
+  uint64_t stall_bytes_per_second = 1024;
+  std::chrono::seconds stall_window{20};
+  size_t receive_buffer_bytes = 512 * 1024;
+};
+
+// Where a request body comes from: nothing, an owned string, a borrowed span (must outlive the
+// transfer), or a source called on the I/O thread to fill the next piece (returns bytes
+// written, 0 at the end).
+struct ClientRequest {
+  std::string method = "GET";
+  std::string url;  // absolute, already percent-encoded
+  Headers headers;
+  std::string body;
+  std::span<const std::byte> body_view;
+  std::function<Result<size_t>(std::span<std::byte>)> body_source;
+  uint64_t body_source_size = 0;  // exact size of what body_source produces
+  std::chrono::milliseconds timeout{0};  // whole exchange; 0 = no limit (stalls still fail)
+};
+
+struct ClientResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;
+};
+
+// Receives one response. Called on the client's I/O thread.
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+  // The final status line and headers (interim 1xx responses are skipped). Return false to
+  // abort the transfer (OnDone then gets kCancelled).
+  virtual bool OnHead(int status, const Headers& headers) = 0;
+  // The next piece of the body. Return false to abort.
+  virtual bool OnBody(std::span<const std::byte> data) = 0;
+  // Called exactly once, last. Ok when the whole response arrived. Errors: kUnavailable
+  // (refused, reset, closed early, truncated body), kDeadlineExceeded (timeout or stall),
+  // kCancelled (aborted by a sink or Cancel()), kFailedPrecondition (TLS verification),
+  // kInvalidArgument (a malformed URL or request).
+  virtual void OnDone(Status status) = 0;
+};
+
+class Client {
+ public:
+  static Result<std::unique_ptr<Client>> Create(const ClientOptions& options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Queues `request`; returns an id for Cancel(). `sink` is kept alive until its OnDone.
+  uint64_t Start(ClientRequest request, std::shared_ptr<ResponseSink> sink);
+  // Aborts a request that has not finished; its sink gets OnDone(kCancelled). Unknown or
+  // finished ids are ignored.
+  void Cancel(uint64_t id);
+
+  // Sends `request` and waits for the whole response, keeping at most `max_body` bytes of its
+  // body (more is kResourceExhausted). Any HTTP status is a successful result.
+  Result<ClientResponse> Send(ClientRequest request, size_t max_body = 64 << 20);
+
+ private:
+  class Impl;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trainload::http
