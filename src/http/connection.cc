@@ -197,6 +197,13 @@ class Connection::Impl final : public Exchange {
       in_end_ += *n;
       first_read = false;
     }
+    // RFC 9112 §6.3: a request whose Transfer-Encoding does not end in "chunked" has no
+    // determinable length, so it must be refused and the connection closed; serving it as
+    // bodiless would read its body as the next request (a smuggling vector behind proxies).
+    if (!head_error && !parser.chunked() &&
+        parser.get().find(bhttp::field::transfer_encoding) != parser.get().end()) {
+      head_error = ProtocolError::kMalformed;
+    }
     if (head_error) {
       keep_alive_ = false;
       body_done_ = true;

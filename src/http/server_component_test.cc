@@ -191,6 +191,21 @@ TEST_F(ServerTest, OversizedHeaderGetsProtocolErrorAnswer) {
   close(fd2);
 }
 
+TEST_F(ServerTest, TransferEncodingNotEndingInChunkedIsMalformed) {
+  int fd = Connect();
+  // The "body" is a second request; it must never be served.
+  Send(fd,
+       "PUT /te HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"
+       "GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::string r = ReadResponse(fd);
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 400");
+  EXPECT_EQ(Body(r), "malformed");
+  EXPECT_NE(r.find("connection: close"), std::string::npos);
+  char c;
+  EXPECT_EQ(recv(fd, &c, 1, 0), 0);  // closed: /smuggled was not answered
+  close(fd);
+}
+
 TEST_F(ServerTest, SendFileSendsTheExactRange) {
   int fd = Connect();
   Send(fd, "GET /file HTTP/1.1\r\nHost: h\r\n\r\n");

@@ -203,12 +203,10 @@ Status CompleteMultipartUpload(RequestContext& ctx, ServiceState& state) {
                      "have been uploaded, or the specified entity tag may not have matched the "
                      "part's entity tag: part " + std::to_string(number) + " " + std::string(why));
   };
-  const ChecksumAlgorithm algorithm = PartAlgorithm(upload);
-  std::vector<PartDigest> digests;
-  std::vector<storage::CompletedPart> parts;
+  // The list itself is checked first, as S3 does: a list out of order is InvalidPartOrder
+  // whatever the listed parts are (a part that is "not last" only has a meaning in a valid list).
   uint32_t previous = 0;
-  for (size_t i = 0; i < requested.size(); ++i) {
-    const s3::CompletedPart& p = requested[i];
+  for (const s3::CompletedPart& p : requested) {
     if (p.part_number < 1 || p.part_number > storage::kMaxPartNumber) {
       return MakeError(ErrorCode::kInvalidArgument,
                        "Part number must be an integer between 1 and 10000, inclusive: " +
@@ -221,6 +219,12 @@ Status CompleteMultipartUpload(RequestContext& ctx, ServiceState& state) {
                            std::to_string(previous));
     }
     previous = p.part_number;
+  }
+  const ChecksumAlgorithm algorithm = PartAlgorithm(upload);
+  std::vector<PartDigest> digests;
+  std::vector<storage::CompletedPart> parts;
+  for (size_t i = 0; i < requested.size(); ++i) {
+    const s3::CompletedPart& p = requested[i];
     auto found = uploaded.find(p.part_number);
     if (found == uploaded.end()) return invalid_part(p.part_number, "was not uploaded");
     const storage::PartRecord& part = found->second;
