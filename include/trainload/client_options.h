@@ -48,7 +48,7 @@ struct ClientOptions {
   uint64_t max_memory = 1ull << 30;         // all part buffers of all transfers together
 
   // Retries: idempotent requests only; exponential backoff with full jitter.
-  int max_attempts = 10;  // 0: AWS_MAX_ATTEMPTS, else 10
+  int max_attempts = 0;  // 0: AWS_MAX_ATTEMPTS, the profile's max_attempts, else 10
   std::chrono::milliseconds backoff_base{100};
   std::chrono::milliseconds backoff_max{20'000};
   std::chrono::milliseconds request_timeout{0};   // one HTTP exchange; 0: none (stalls still fail)

@@ -226,6 +226,8 @@ class Client::Impl {
     t.easy = e;
     ClientRequest& r = t.request;
     curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    // Object keys may contain "." and ".." segments: send the path exactly as built and signed.
+    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
