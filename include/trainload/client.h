@@ -92,6 +92,9 @@ struct PutResult {
 struct GetOptions {
   std::string if_match;  // fail with PreconditionFailed unless the object has this ETag
   ProgressFn progress;
+  // Download(): the object's size when already known (e.g. from a listing). An object up to
+  // part_size is then fetched with a single GET and no HEAD first.
+  std::optional<uint64_t> size_hint;
 };
 
 struct DeleteError {

@@ -78,6 +78,12 @@ class [[nodiscard]] Status {
 template <typename T>
 using Result = std::expected<T, Status>;
 
+// The Status of a Result: ok when it holds a value.
+template <typename T>
+Status StatusOf(const Result<T>& result) {
+  return result.has_value() ? Status::Ok() : result.error();
+}
+
 // Shorthand for building an error Result: `return Error(Status(...));`
 inline std::unexpected<Status> Error(Status status) { return std::unexpected(std::move(status)); }
 

@@ -126,12 +126,6 @@ class StoreCore {
   std::array<std::mutex, kUploadStripes> upload_locks_;
 };
 
-// The status of a Result: ok, or its error.
-template <typename T>
-Status StatusOf(const Result<T>& result) {
-  return result ? Status::Ok() : result.error();
-}
-
 // kInvalidArgument naming `operation` unless 1 <= size <= kMaxBucketNameBytes / kMaxKeyBytes.
 Status ValidateBucketName(std::string_view bucket, std::string_view operation);
 Status ValidateKey(std::string_view key, std::string_view operation);
