@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -136,6 +138,14 @@ class Server::Impl {
   }
 
   void RunConnection(int fd, std::string remote) {
+    // A peer that resets the connection mid-response makes sendfile(2) and the TLS socket writes
+    // fail with EPIPE and raise SIGPIPE, whose default action kills the whole process (send()
+    // can say MSG_NOSIGNAL, sendfile cannot). Blocked in this thread, the signal stays pending
+    // here, dies with the thread, and the write just fails; the process disposition is untouched.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
     std::unique_ptr<Transport> transport;
     if (tls_) {
       auto t = MakeTlsTransport(fd, *tls_, options_.io_timeout);

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <mutex>
 #include <string>
+#include <utility>
 
 namespace trainload::http {
 namespace {
@@ -156,6 +158,24 @@ TEST_F(ServerTest, ExpectContinueGets100BeforeTheBody) {
   close(fd);
 }
 
+// botocore expects a 100 even for an empty body (see SendHead); without it, it misreads the next
+// response on the connection.
+TEST_F(ServerTest, ExpectContinueWithEmptyBodyStillGets100First) {
+  int fd = Connect();
+  Send(fd, "PUT /empty HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n");
+  std::string r;  // the 100 and the final response may come in one segment or two
+  char buf[4096];
+  while (r.find("PUT /empty? ") == std::string::npos) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0) << r;
+    r.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(r.substr(0, 42), "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n");
+  Send(fd, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(Body(ReadResponse(fd)), "GET /next? ");
+  close(fd);
+}
+
 TEST_F(ServerTest, RejectedExpectContinueClosesTheConnection) {
   int fd = Connect();
   Send(fd, "PUT /reject HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
@@ -221,6 +241,70 @@ TEST_F(ServerTest, StopClosesIdleConnections) {
   char c;
   EXPECT_EQ(recv(fd, &c, 1, 0), 0);
   close(fd);
+}
+
+// Answers every request with the whole of a large file in one SendFile and records its outcome.
+class LargeFileHandler : public Handler {
+ public:
+  LargeFileHandler(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  void Handle(Exchange& exchange) override {
+    Status s = exchange.SendHead(200, Headers(), size_);
+    if (s.ok()) s = exchange.SendFile(fd_, 0, size_);
+    std::lock_guard lock(mu_);
+    (s.ok() ? completed_ : failed_)++;
+  }
+  void HandleProtocolError(ProtocolError, Exchange&) override {}
+  std::pair<int, int> Outcomes() {
+    std::lock_guard lock(mu_);
+    return {completed_, failed_};
+  }
+
+ private:
+  const int fd_;
+  const uint64_t size_;
+  std::mutex mu_;
+  int completed_ = 0;  // guarded by mu_
+  int failed_ = 0;     // guarded by mu_
+};
+
+// A client that resets the connection in the middle of a large body makes sendfile(2) fail with
+// EPIPE, which raises SIGPIPE; that must end only the response, never the process.
+TEST(ServerHangupTest, ClientResetMidBodyFailsTheResponseAndTheServerLives) {
+  constexpr uint64_t kSize = 64ull << 20;
+  char path[] = "/tmp/trainload_http_bigXXXXXX";
+  int file_fd = mkstemp(path);
+  ASSERT_GE(file_fd, 0);
+  unlink(path);
+  ASSERT_EQ(ftruncate(file_fd, static_cast<off_t>(kSize)), 0);
+  LargeFileHandler handler(file_fd, kSize);
+  auto server = Server::Start(ServerOptions{}, handler);
+  ASSERT_TRUE(server.has_value()) << server.error().ToString();
+  constexpr int kClients = 4;
+  for (int i = 0; i < kClients; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((*server)->port());
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    std::string request = "GET /big HTTP/1.1\r\nHost: h\r\n\r\n";
+    ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    char buf[65536];
+    ASSERT_GT(recv(fd, buf, sizeof buf, MSG_WAITALL), 0);
+    linger reset{1, 0};  // close() sends RST
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    close(fd);
+  }
+  std::pair<int, int> outcomes;
+  for (int i = 0; i < 1000; ++i) {  // bounded: 10 s
+    outcomes = handler.Outcomes();
+    if (outcomes.first + outcomes.second == kClients) break;
+    usleep(10'000);
+  }
+  EXPECT_EQ(outcomes, std::make_pair(0, kClients));
+  server->reset();
+  close(file_fd);
 }
 
 }  // namespace
