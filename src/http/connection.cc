@@ -109,6 +109,15 @@ class Connection::Impl final : public Exchange {
     if (!BodyCanBeDrained()) keep_alive_ = false;
 
     std::string& out = pending_out_;
+    // RFC 9110 lets a server skip the 100 when the request has no content, but botocore sends
+    // "Expect: 100-continue" for every file-like body (empty files too) and, when the final
+    // response comes first, keeps that response's status line for the next response on the
+    // same connection: its next request then stalls until the 60 s read timeout and is retried.
+    // So an empty body that was expected to wait for a 100 still gets one.
+    if (expect_continue_ && !continue_sent_ && body_done_) {
+      continue_sent_ = true;
+      out.append("HTTP/1.1 100 Continue\r\n\r\n");
+    }
     out.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
     out.append(ReasonPhrase(status)).append("\r\n");
     for (const auto& [name, value] : headers.entries()) {
