@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -87,9 +88,10 @@ class ServerTest : public testing::Test {
   static void Send(int fd, std::string_view data) {
     ASSERT_EQ(send(fd, data.data(), data.size(), 0), static_cast<ssize_t>(data.size()));
   }
-  // Reads one response (Content-Length framed) and returns head + body.
-  static std::string ReadResponse(int fd) {
-    std::string data;
+  // Reads one response (Content-Length framed); bytes of a following response that arrived in
+  // the same recv stay in `leftover_` for the next call.
+  std::string ReadResponse(int fd) {
+    std::string data = std::exchange(leftover_[fd], std::string());
     char buf[4096];
     for (;;) {
       size_t head_end = data.find("\r\n\r\n");
@@ -97,7 +99,11 @@ class ServerTest : public testing::Test {
         std::string head = data.substr(0, head_end);
         size_t cl = head.find("content-length: ");
         size_t length = cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 16));
-        if (data.size() >= head_end + 4 + length) return data.substr(0, head_end + 4 + length);
+        size_t end = head_end + 4 + length;
+        if (data.size() >= end) {
+          leftover_[fd] = data.substr(end);
+          return data.substr(0, end);
+        }
       }
       ssize_t n = recv(fd, buf, sizeof buf, 0);
       if (n <= 0) return data;
@@ -108,6 +114,7 @@ class ServerTest : public testing::Test {
     return response.substr(response.find("\r\n\r\n") + 4);
   }
 
+  std::map<int, std::string> leftover_;
   int file_fd_ = -1;
   std::unique_ptr<EchoHandler> handler_;
   std::unique_ptr<Server> server_;
