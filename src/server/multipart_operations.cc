@@ -72,6 +72,34 @@ Status SendPartResponse(RequestContext& ctx, const storage::UploadInfo& upload,
   return ctx.SendEmpty(200, std::move(headers));
 }
 
+// CompleteMultipartUpload's x-amz-checksum-type and x-amz-checksum-<algorithm> headers state what
+// the client expects of the completed object (S3: a type other than the upload's, or a
+// full-object checksum other than the parts combine to, is BadDigest and nothing is committed).
+Status CheckClaimedObjectChecksum(RequestContext& ctx, const storage::UploadInfo& upload,
+                                  ChecksumAlgorithm algorithm, bool full_object,
+                                  const std::optional<std::string>& computed) {
+  if (auto type = ctx.header("x-amz-checksum-type")) {
+    std::string_view actual = full_object ? "FULL_OBJECT" : "COMPOSITE";
+    if (upload.checksum_algorithm && *type != actual) {
+      return MakeError(ErrorCode::kBadDigest,
+                       "The checksum type you specified (" + std::string(*type) +
+                           ") does not match the upload's checksum type (" + std::string(actual) +
+                           ")");
+    }
+  }
+  // Composite values ("...-N") are checksums of checksums: only full-object ones are compared.
+  if (!full_object || !computed) return Status::Ok();
+  TL_ASSIGN_OR_RETURN(std::optional<ChecksumValue> claimed,
+                      ChecksumFromHeaders(ctx.request().headers));
+  if (!claimed || claimed->algorithm != algorithm) return Status::Ok();
+  if (claimed->raw != *computed) {
+    return MakeError(ErrorCode::kBadDigest,
+                     "The " + std::string(ChecksumName(algorithm)) +
+                         " you specified did not match the calculated checksum.");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status CreateMultipartUpload(RequestContext& ctx, ServiceState& state) {
@@ -180,7 +208,9 @@ Status UploadPartCopy(RequestContext& ctx, ServiceState& state) {
 
 Status CompleteMultipartUpload(RequestContext& ctx, ServiceState& state) {
   TL_ASSIGN_OR_RETURN(storage::UploadInfo upload, RequireUpload(ctx, state));
-  TL_ASSIGN_OR_RETURN(std::string body, ReadSmallBody(ctx.exchange(), ctx.auth, kMaxCompleteBody));
+  TL_ASSIGN_OR_RETURN(std::string body,
+                      ReadSmallBody(ctx.exchange(), ctx.auth, kMaxCompleteBody, nullptr,
+                                    /*checksum_headers_describe_body=*/false));
   TL_ASSIGN_OR_RETURN(std::vector<s3::CompletedPart> requested,
                       s3::ParseCompleteMultipartUpload(body));
   s3::Conditions conditions = WriteConditions(ctx);
@@ -255,6 +285,7 @@ Status CompleteMultipartUpload(RequestContext& ctx, ServiceState& state) {
   bool full_object = !upload.checksum_algorithm || upload.checksum_full_object;
   std::optional<std::string> checksum = full_object ? FullObjectChecksum(algorithm, digests)
                                                     : CompositeChecksum(algorithm, digests);
+  TL_RETURN_IF_ERROR(CheckClaimedObjectChecksum(ctx, upload, algorithm, full_object, checksum));
   if (checksum) {
     record.checksum = storage::StoredChecksum{static_cast<int>(algorithm), *checksum, full_object};
   }

@@ -91,7 +91,9 @@ Result<BodyPlan> PlanBody(const http::Request& request, const s3::VerifiedReques
     }
     plan.content_md5 = std::move(*raw);
   }
-  TL_ASSIGN_OR_RETURN(plan.header_checksum, ChecksumFromHeaders(h));
+  if (options.checksum_headers_describe_body) {
+    TL_ASSIGN_OR_RETURN(plan.header_checksum, ChecksumFromHeaders(h));
+  }
 
   if (auto trailer = h.Get("x-amz-trailer")) {
     auto algorithm = ChecksumFromHeaderName(*trailer);
@@ -111,7 +113,8 @@ Result<BodyPlan> PlanBody(const http::Request& request, const s3::VerifiedReques
                            "Expecting a single x-amz-checksum- header. Multiple checksum Types "
                            "are not allowed."));
   }
-  if (auto sdk = h.Get("x-amz-sdk-checksum-algorithm")) {
+  if (auto sdk = h.Get("x-amz-sdk-checksum-algorithm");
+      sdk && options.checksum_headers_describe_body) {
     auto algorithm = ChecksumFromName(*sdk);
     if (!algorithm) {
       return Error(MakeError(ErrorCode::kInvalidRequest,
@@ -177,6 +180,22 @@ s3::ChunkSigner MakeChunkSigner(const s3::VerifiedRequest& auth) {
   return signer;
 }
 
+// An x-amz-checksum-<algorithm> header naming an algorithm trainload does not implement (S3 added
+// MD5, SHA512 and the XXHASH family in 2025; botocore 1.43 sends them). mode, type and algorithm
+// are request options that share the prefix, not checksum values.
+bool IsUnsupportedChecksumHeader(std::string_view name) {
+  constexpr std::string_view kPrefix = "x-amz-checksum-";
+  if (name.size() <= kPrefix.size() ||
+      !http::EqualsIgnoreCase(name.substr(0, kPrefix.size()), kPrefix)) {
+    return false;
+  }
+  std::string_view rest = name.substr(kPrefix.size());
+  for (std::string_view option : {"mode", "type", "algorithm"}) {
+    if (http::EqualsIgnoreCase(rest, option)) return false;
+  }
+  return true;
+}
+
 Status Mismatch(ChecksumAlgorithm algorithm) {
   return MakeError(ErrorCode::kBadDigest, "The " + std::string(ChecksumName(algorithm)) +
                                               " you specified did not match the calculated "
@@ -189,7 +208,16 @@ Result<std::optional<ChecksumValue>> ChecksumFromHeaders(const http::Headers& he
   std::optional<ChecksumValue> found;
   for (const auto& [name, value] : headers.entries()) {
     auto algorithm = ChecksumFromHeaderName(name);
-    if (!algorithm) continue;
+    if (!algorithm) {
+      // Storing a body under a checksum nobody verified would defeat the client's check.
+      if (IsUnsupportedChecksumHeader(name)) {
+        return Error(MakeError(ErrorCode::kInvalidRequest,
+                               "Checksum algorithm provided is unsupported: '" + name +
+                                   "'. Please try again with any of the valid types: [CRC32, "
+                                   "CRC32C, CRC64NVME, SHA1, SHA256]"));
+      }
+      continue;
+    }
     if (found) {
       return Error(MakeError(ErrorCode::kInvalidRequest,
                              "Expecting a single x-amz-checksum- header. Multiple checksum Types "
@@ -301,10 +329,12 @@ Result<ReceivedBody> ReceiveBody(http::Exchange& exchange, const s3::VerifiedReq
 }
 
 Result<std::string> ReadSmallBody(http::Exchange& exchange, const s3::VerifiedRequest& auth,
-                                  size_t limit, BodyDigests* digests) {
+                                  size_t limit, BodyDigests* digests,
+                                  bool checksum_headers_describe_body) {
   ReceiveOptions options;
   options.max_size = limit;
   options.default_algorithm.reset();
+  options.checksum_headers_describe_body = checksum_headers_describe_body;
   std::string body;
   auto result = StreamBody(exchange, auth, options, [&](std::span<const std::byte> data) {
     body.append(reinterpret_cast<const char*>(data.data()), data.size());

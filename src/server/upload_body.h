@@ -47,6 +47,9 @@ struct ReceiveOptions {
   // For UploadPart: the algorithm the multipart upload was created with; a part that names a
   // different one is refused.
   std::optional<ChecksumAlgorithm> required_algorithm;
+  // False for CompleteMultipartUpload, whose x-amz-checksum-* headers carry the checksum of the
+  // object being completed, not of the request body: they are then not checked against it.
+  bool checksum_headers_describe_body = true;
 };
 
 // Streams the decoded request body to `sink`, verifying it. Errors as ReceiveBody; the sink may
@@ -57,8 +60,10 @@ Result<BodyDigests> StreamBody(http::Exchange& exchange, const s3::VerifiedReque
 
 // Reads a small request body (an XML document) into memory, verified as StreamBody does.
 // Bodies over `limit` bytes fail with MaxMessageLengthExceeded-style InvalidRequest.
+// `checksum_headers_describe_body` as in ReceiveOptions.
 Result<std::string> ReadSmallBody(http::Exchange& exchange, const s3::VerifiedRequest& auth,
-                                  size_t limit, BodyDigests* digests = nullptr);
+                                  size_t limit, BodyDigests* digests = nullptr,
+                                  bool checksum_headers_describe_body = true);
 
 // Reads the whole request body into `writer` and finishes it. Errors, each an S3 code:
 // MissingContentLength, EntityTooLarge, InvalidDigest (malformed Content-MD5), BadDigest
@@ -70,7 +75,8 @@ Result<ReceivedBody> ReceiveBody(http::Exchange& exchange, const s3::VerifiedReq
                                  const ReceiveOptions& options);
 
 // The checksum an x-amz-checksum-* request header names, if exactly one is present and its
-// value is well-formed. nullopt when none; InvalidRequest when several or a malformed value.
+// value is well-formed. nullopt when none; InvalidRequest when several, a malformed value, or an
+// algorithm trainload does not implement (x-amz-checksum-sha512, -md5, -xxhash64, ...).
 Result<std::optional<ChecksumValue>> ChecksumFromHeaders(const http::Headers& headers);
 
 }  // namespace trainload::server
