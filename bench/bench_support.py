@@ -1,0 +1,325 @@
+"""Generic pieces of the whole-system benchmarks in bench/ (not specific to one server).
+
+- `Children`: every subprocess a benchmark starts, so that Ctrl-C, SIGTERM or an exception
+  kills whatever is still running (by its own pid, never by name);
+- process probes read from /proc: CPU seconds of a process and its children, peak and current
+  resident memory, and a background sampler of VmRSS/VmHWM;
+- a description of the machine (cores, kernel, memory, the disk under a directory) and of the
+  tools' versions, printed at the top of every report;
+- the statistics and the result table (median of the repetitions, ratio, target, verdict).
+"""
+
+import os
+import platform
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import threading
+import time
+
+KIB = 1 << 10
+MIB = 1 << 20
+GIB = 1 << 30
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class BenchmarkError(RuntimeError):
+    """A measurement that cannot be trusted (wrong status, short body, tool failure)."""
+
+
+class Children:
+    """Tracks the subprocesses a benchmark starts; kill_all() ends the ones still running."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._procs = []
+
+    def popen(self, cmd, **kwargs):
+        proc = subprocess.Popen(cmd, **kwargs)
+        with self._lock:
+            self._procs = [p for p in self._procs if p.poll() is None]
+            self._procs.append(proc)
+        return proc
+
+    def run(self, cmd, timeout, **kwargs):
+        """Runs `cmd` to completion (stdout/stderr captured as text); kills it past `timeout`."""
+        proc = self.popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          **kwargs)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise BenchmarkError(f"timed out after {timeout}s: {shlex.join(cmd)}")
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+    def kill_all(self):
+        with self._lock:
+            procs, self._procs = self._procs, []
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    pass
+
+
+def raise_on_sigterm():
+    """Turns SIGTERM into KeyboardInterrupt so that `finally` blocks clean up as on Ctrl-C."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, handler)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago (for servers that cannot take 0)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+# ---- /proc probes -----------------------------------------------------------------------------
+
+def _child_pids(pid):
+    pids = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                pids += [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    return pids
+
+
+def cpu_seconds(pid, with_children=False):
+    """User + system CPU seconds used so far by `pid` (and its live child processes)."""
+    total = 0.0
+    pids = [pid] + (_child_pids(pid) if with_children else [])
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return total
+
+
+def memory_status(pid):
+    """{'VmRSS': bytes, 'VmHWM': bytes, 'Threads': n} from /proc/<pid>/status."""
+    result = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                result[name] = int(value.split()[0]) * KIB
+            elif name == "Threads":
+                result[name] = int(value)
+    return result
+
+
+def reset_peak_rss(pid):
+    """Resets VmHWM to the current VmRSS (Linux >= 4.0, `echo 5 > clear_refs`)."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
+
+
+class MemorySampler:
+    """Samples VmRSS/VmHWM/Threads of `pid` every `interval` seconds on a background thread."""
+
+    def __init__(self, pid, interval=0.02):
+        self.pid = pid
+        self.interval = interval
+        self.samples = []  # (seconds since start, VmRSS, Threads)
+        self.peak_hwm = 0
+        self._stop = threading.Event()
+        self._thread = None
+        self._start = 0.0
+
+    def __enter__(self):
+        self._start = time.monotonic()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _sample(self):
+        try:
+            status = memory_status(self.pid)
+        except OSError:
+            return
+        self.samples.append((time.monotonic() - self._start, status["VmRSS"], status["Threads"]))
+        self.peak_hwm = max(self.peak_hwm, status["VmHWM"])
+
+    def _loop(self):
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def max_rss(self):
+        return max((s[1] for s in self.samples), default=0)
+
+    def max_threads(self):
+        return max((s[2] for s in self.samples), default=0)
+
+
+# ---- machine and versions ---------------------------------------------------------------------
+
+def _first_line(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not found"
+    text = (out.stdout + out.stderr).strip()
+    return text.splitlines()[0] if text else "?"
+
+
+def _read(path, default="?"):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+def disk_of(directory):
+    """'<device> (<fstype>, <model>, rotational=<0|1>)' of the file system holding `directory`."""
+    out = subprocess.run(["findmnt", "-n", "-o", "SOURCE,FSTYPE", "--target", directory],
+                         capture_output=True, text=True)
+    fields = out.stdout.split()
+    if len(fields) < 2:
+        return "?"
+    source, fstype = fields[0], fields[1]
+    name = os.path.basename(source)
+    base = name.rstrip("0123456789") if not name.startswith("nvme") else name.split("p")[0]
+    model = _read(f"/sys/block/{base}/device/model", "")
+    rotational = _read(f"/sys/block/{base}/queue/rotational")
+    described = f"{source} ({fstype}"
+    if model:
+        described += f", model {model}"
+    return described + f", rotational={rotational})"
+
+
+def machine_description(directory):
+    cpu = "?"
+    for line in _read("/proc/cpuinfo", "").splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kib = 0
+    for line in _read("/proc/meminfo", "").splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kib = int(line.split()[1])
+    load = _read("/proc/loadavg").split()[:3]
+    return [
+        ("cores (nproc)", str(os.cpu_count())),
+        ("cpu", cpu),
+        ("memory", f"{mem_kib / (1 << 20):.1f} GiB"),
+        ("kernel", platform.release()),
+        ("data dir", f"{directory} on {disk_of(directory)}"),
+        ("load average at start", " ".join(load)),
+    ]
+
+
+def tool_versions(tools):
+    """[(name, the first words of its version output)] for {name: version command}."""
+    def short(line):
+        words = []
+        for word in line.split()[:4]:
+            if word in ("Copyright", "(C)"):
+                break
+            words.append(word)
+        return " ".join(words)
+    return [(name, short(_first_line(cmd))) for name, cmd in tools.items()]
+
+
+# ---- statistics and report --------------------------------------------------------------------
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+class Row:
+    """One comparison: trainload's samples against a peer's, with a target on their ratio.
+
+    `higher_is_better` decides the ratio's direction: throughput rows use trainload/peer,
+    rows where less is better (RSS) compare trainload's value against an absolute `limit`.
+    """
+
+    def __init__(self, case, metric, unit, trainload, peer_name=None, peer=None,
+                 target_ratio=None, limit=None, note=""):
+        self.case = case
+        self.metric = metric
+        self.unit = unit
+        self.trainload = trainload
+        self.peer_name = peer_name
+        self.peer = peer or []
+        self.target_ratio = target_ratio
+        self.limit = limit
+        self.note = note
+
+    def ratio(self):
+        if not self.peer:
+            return None
+        return median(self.trainload) / median(self.peer)
+
+    def verdict(self):
+        if self.target_ratio is not None:
+            return "PASS" if self.ratio() >= self.target_ratio else "SHORT"
+        if self.limit is not None:
+            return "PASS" if median(self.trainload) < self.limit else "SHORT"
+        return ""
+
+    def target_text(self):
+        if self.target_ratio is not None:
+            return f">= {self.target_ratio:g}x {self.peer_name}"
+        if self.limit is not None:
+            return f"< {self.limit:g} {self.unit}"
+        return ""
+
+
+def _fmt(value):
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def format_table(rows):
+    """A Markdown table (readable as plain text too) of medians, ratios and verdicts."""
+    header = ["case", "metric", "trainload", "peer", "peer value", "ratio", "target", "result",
+              "runs (trainload / peer)"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in rows:
+        ratio = r.ratio()
+        runs = ", ".join(_fmt(v) for v in r.trainload)
+        if r.peer:
+            runs += " / " + ", ".join(_fmt(v) for v in r.peer)
+        cells = [
+            r.case, f"{r.metric} ({r.unit})", _fmt(median(r.trainload)),
+            r.peer_name or "", _fmt(median(r.peer)) if r.peer else "",
+            f"{ratio:.2f}x" if ratio is not None else "", r.target_text(), r.verdict(), runs,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
