@@ -284,7 +284,9 @@ class Client::Impl {
     for (const char* suppress : {"Expect:", "Accept:"}) {
       t.header_list = curl_slist_append(t.header_list, suppress);
     }
-    if (!r.headers.Has("content-type") && has_body) {
+    // Without this libcurl labels bodiless POSTs (CreateMultipartUpload) as form data, and
+    // S3 stores that as the object's type.
+    if (!r.headers.Has("content-type")) {
       t.header_list = curl_slist_append(t.header_list, "Content-Type:");
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.header_list);

@@ -88,7 +88,7 @@ class Connection::Impl final : public Exchange {
     if (body_done_ || buffer.empty()) return 0;
     if (expect_continue_ && !continue_sent_) {
       continue_sent_ = true;
-      TL_RETURN_IF_ERROR(transport_->Write(AsBytes("HTTP/1.1 100 Continue\r\n\r\n")));
+      TL_RETURN_IF_ERROR(transport_->Write(AsBytes("HTTP/1.1 100 Continue\r\n\r\n"), false));
     }
     return request_.chunked ? ReadChunkedBody(buffer) : ReadLengthBody(buffer);
   }
@@ -156,7 +156,7 @@ class Connection::Impl final : public Exchange {
       return Status::Ok();
     }
     TL_RETURN_IF_ERROR(Flush());
-    return transport_->Write(data);
+    return transport_->Write(data, false);
   }
 
   Status SendFile(int fd, uint64_t offset, uint64_t length) override {
@@ -165,7 +165,8 @@ class Connection::Impl final : public Exchange {
       return Internal("HTTP response body longer than its Content-Length");
     }
     response_body_left_ -= length;
-    TL_RETURN_IF_ERROR(Flush());
+    // The head rides with the first file bytes in one segment.
+    TL_RETURN_IF_ERROR(Flush(/*more=*/true));
     return transport_->SendFile(fd, offset, length);
   }
 
@@ -345,9 +346,9 @@ class Connection::Impl final : public Exchange {
     return true;
   }
 
-  Status Flush() {
+  Status Flush(bool more = false) {
     if (pending_out_.empty()) return Status::Ok();
-    Status s = transport_->Write(AsBytes(pending_out_));
+    Status s = transport_->Write(AsBytes(pending_out_), more);
     pending_out_.clear();
     return s;
   }

@@ -1,7 +1,7 @@
 // A connected byte stream under one HTTP connection: plain TCP or TLS (OpenSSL).
 //
-// Blocking calls with timeouts: Read() waits with poll(2) up to its timeout; writes block up to
-// the socket's SO_SNDTIMEO (set by the server). A Transport is used by one connection thread;
+// Blocking calls with timeouts: Read() waits up to its timeout (SO_RCVTIMEO on plain sockets,
+// poll(2) under TLS); writes block up to the socket's SO_SNDTIMEO (set by the server). A Transport is used by one connection thread;
 // only Shutdown() may be called from another thread (it unblocks that thread's I/O).
 #pragma once
 
@@ -23,8 +23,9 @@ class Transport {
   // Reads at least one byte, waiting up to `timeout`; returns 0 when the peer closed.
   // kDeadlineExceeded on timeout, kUnavailable on reset.
   virtual Result<size_t> Read(std::span<std::byte> buffer, std::chrono::milliseconds timeout) = 0;
-  // Writes every byte of `data`.
-  virtual Status Write(std::span<const std::byte> data) = 0;
+  // Writes every byte of `data`. `more`: further bytes follow at once (a response head before
+  // its sendfile body), so the kernel may hold them back to fill a segment (MSG_MORE).
+  virtual Status Write(std::span<const std::byte> data, bool more) = 0;
   // Writes `length` bytes of file `fd` starting at `offset`.
   virtual Status SendFile(int fd, uint64_t offset, uint64_t length) = 0;
   // Shuts the socket down both ways; safe from any thread.

@@ -34,6 +34,25 @@ Result<s3::ByteRange> PartRange(const storage::ObjectRecord& record, uint32_t pa
                              std::to_string(record.part_count) + " parts"));
 }
 
+// If-Match / If-None-Match / If-(Un)Modified-Since against `record`: sends the 304 itself
+// (returning a NotModified status the edge leaves alone once the head is out) or fails with
+// PreconditionFailed.
+Status CheckReadConditions(RequestContext& ctx, const storage::ObjectRecord& record) {
+  s3::Conditions conditions = s3::ConditionsFromHeaders(
+      [&](std::string_view name) { return ctx.header(name); });
+  if (conditions.empty()) return Status::Ok();
+  s3::ConditionOutcome outcome =
+      s3::EvaluateRead(conditions, record.etag, record.last_modified_ms / 1000);
+  if (outcome == s3::ConditionOutcome::kNotModified) {
+    http::Headers headers = ctx.BaseHeaders();
+    headers.Add("etag", "\"" + record.etag + "\"");
+    headers.Add("last-modified", FormatHttpDate(record.last_modified_ms / 1000));
+    TL_RETURN_IF_ERROR(ctx.SendEmpty(304, std::move(headers)));
+    return s3::MakeError(ErrorCode::kNotModified);
+  }
+  return s3::ConditionStatus(outcome, ctx.request().raw_path());
+}
+
 Status RequireObject(RequestContext& ctx, ServiceState& state) {
   auto head = state.store.Head(ctx.bucket(), ctx.key());
   return head.has_value() ? Status::Ok() : ObjectNotFound(ctx, state, head.error());
@@ -53,35 +72,44 @@ Status GetObject(RequestContext& ctx, ServiceState& state) {
                      "Cannot specify both Range header and partNumber query parameter");
   }
 
+  // One index read in the common cases: a whole-object GET opens the object directly, a HEAD
+  // only reads its record. Ranges and parts read the record first to open just the files they
+  // need (a range of a 10,000-part object must not open 10,000 files).
+  const bool whole = !part_number && !range_header;
   std::unique_ptr<storage::ObjectReader> reader;
+  std::optional<storage::ObjectRecord> head_record;
   std::optional<s3::ByteRange> range;
-  for (int attempt = 0; !reader; ++attempt) {
-    auto record = state.store.Head(ctx.bucket(), ctx.key());
-    if (!record.has_value()) return ObjectNotFound(ctx, state, record.error());
-
-    s3::Conditions conditions = s3::ConditionsFromHeaders(
-        [&](std::string_view name) { return ctx.header(name); });
-    s3::ConditionOutcome outcome = s3::EvaluateRead(conditions, record->etag,
-                                                    record->last_modified_ms / 1000);
-    if (outcome == s3::ConditionOutcome::kNotModified) {
-      http::Headers headers = ctx.BaseHeaders();
-      headers.Add("etag", "\"" + record->etag + "\"");
-      headers.Add("last-modified", FormatHttpDate(record->last_modified_ms / 1000));
-      return ctx.SendEmpty(304, std::move(headers));
+  for (int attempt = 0; !reader && !head_record; ++attempt) {
+    Result<storage::ObjectRecord> record;
+    if (whole && !head_only) {
+      auto opened = state.store.OpenObject(ctx.bucket(), ctx.key());
+      if (!opened.has_value()) return ObjectNotFound(ctx, state, opened.error());
+      reader = std::move(*opened);
+      record = reader->record();
+    } else {
+      record = state.store.Head(ctx.bucket(), ctx.key());
+      if (!record.has_value()) return ObjectNotFound(ctx, state, record.error());
     }
-    if (outcome == s3::ConditionOutcome::kPreconditionFailed) {
-      return s3::ConditionStatus(outcome, ctx.request().raw_path());
+    TL_RETURN_IF_ERROR(CheckReadConditions(ctx, *record));
+    if (reader) break;
+    if (whole) {
+      head_record = std::move(*record);
+      break;
     }
 
     if (part_number) {
       TL_ASSIGN_OR_RETURN(range, PartRange(*record, *part_number));
-    } else if (range_header) {
+    } else {
       auto resolved = s3::ResolveRange(*range_header, record->size);
       if (!resolved.has_value()) {
         ctx.error_headers.Add("content-range", s3::UnsatisfiedContentRange(record->size));
         return resolved.error();
       }
       range = *resolved;
+    }
+    if (head_only && !range) {
+      head_record = std::move(*record);
+      break;
     }
     storage::ByteWindow window;
     if (range) window = storage::ByteWindow{range->first, range->length()};
@@ -94,7 +122,7 @@ Status GetObject(RequestContext& ctx, ServiceState& state) {
     }
   }
 
-  const storage::ObjectRecord& record = reader->record();
+  const storage::ObjectRecord& record = reader ? reader->record() : *head_record;
   uint64_t first = range ? range->first : 0;
   uint64_t length = range ? range->length() : record.size;
   http::Headers headers = ctx.BaseHeaders();
@@ -109,7 +137,7 @@ Status GetObject(RequestContext& ctx, ServiceState& state) {
     headers.Add("content-range", s3::ContentRange(*range, record.size));
   }
   TL_RETURN_IF_ERROR(ctx.exchange().SendHead(status, headers, length));
-  if (head_only) return Status::Ok();
+  if (head_only || !reader) return Status::Ok();
   for (const storage::ObjectExtent& extent : reader->Extents(first, length)) {
     TL_RETURN_IF_ERROR(ctx.exchange().SendFile(extent.fd, extent.offset, extent.length));
   }

@@ -1,5 +1,7 @@
 #include "server/storage/data_files.h"
 
+#include "server/storage/open_file_cache.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -234,6 +236,24 @@ int DataFiles::ShardFd(std::string_view file_id) const {
   return shard_dirs_[(nibble(file_id[n - 2]) << 4) | nibble(file_id[n - 1])].get();
 }
 
+// Enough descriptors for a hot set of small objects, well inside the default RLIMIT_NOFILE
+// headroom the server raises at start.
+constexpr size_t kOpenFileCacheEntries = 4096;
+
+DataFiles::DataFiles(std::filesystem::path root, uint64_t generation, bool fsync)
+    : root_(std::move(root)),
+      generation_(generation),
+      fsync_(fsync),
+      open_files_(std::make_unique<OpenFileCache>(
+          kOpenFileCacheEntries, [this](std::string_view id) { return OpenObject(id); })) {}
+
+DataFiles::~DataFiles() = default;
+
+Result<std::shared_ptr<const UniqueFd>> DataFiles::OpenObjectShared(
+    std::string_view file_id) const {
+  return open_files_->Get(file_id);
+}
+
 Result<UniqueFd> DataFiles::OpenObject(std::string_view file_id) const {
   if (!IsValidId(file_id)) {
     return Error(InvalidArgument("malformed data file id \"" + std::string(file_id) + "\""));
@@ -249,6 +269,7 @@ Status DataFiles::UnlinkObject(std::string_view file_id) const {
     return InvalidArgument("malformed data file id \"" + std::string(file_id) + "\"");
   }
   std::string name(file_id);
+  open_files_->Forget(file_id);
   if (::unlinkat(ShardFd(file_id), name.c_str(), 0) != 0 && errno != ENOENT) {
     return ErrnoStatus("unlink data file " + name, errno);
   }

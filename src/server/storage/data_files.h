@@ -66,6 +66,7 @@ class UniqueFd {
 
 class DataFiles;
 class DataWriter;
+class OpenFileCache;
 
 // A finished data file in objects/ that no index row refers to yet. Committing it (ObjectStore)
 // hands the file to the index; destroying it uncommitted unlinks the file. A default-constructed
@@ -144,6 +145,7 @@ class DataFiles : public std::enable_shared_from_this<DataFiles> {
   // the prefix of every id made by this instance; it must be larger than any used before.
   static Result<std::shared_ptr<DataFiles>> Open(const std::filesystem::path& root,
                                                  uint64_t generation, bool fsync);
+  ~DataFiles();
   DataFiles(const DataFiles&) = delete;
   DataFiles& operator=(const DataFiles&) = delete;
 
@@ -156,7 +158,9 @@ class DataFiles : public std::enable_shared_from_this<DataFiles> {
 
   // Opens objects/<shard>/<id> read-only. kNotFound if it does not exist.
   Result<UniqueFd> OpenObject(std::string_view file_id) const;
-  // Unlinks objects/<shard>/<id>; a missing file is not an error.
+  // The same file, shared through the open-file cache (readers of small objects).
+  Result<std::shared_ptr<const UniqueFd>> OpenObjectShared(std::string_view file_id) const;
+  // Unlinks objects/<shard>/<id> (and drops it from the cache); a missing file is not an error.
   Status UnlinkObject(std::string_view file_id) const;
 
   // Removes every entry of tmp/ (at open, before any writer exists). Returns how many.
@@ -177,8 +181,7 @@ class DataFiles : public std::enable_shared_from_this<DataFiles> {
  private:
   friend class DataWriter;
   friend class StagedData;
-  DataFiles(std::filesystem::path root, uint64_t generation, bool fsync)
-      : root_(std::move(root)), generation_(generation), fsync_(fsync) {}
+  DataFiles(std::filesystem::path root, uint64_t generation, bool fsync);
   int ShardFd(std::string_view file_id) const;
 
   const std::filesystem::path root_;
@@ -187,6 +190,7 @@ class DataFiles : public std::enable_shared_from_this<DataFiles> {
   std::atomic<uint64_t> next_sequence_{1};
   UniqueFd tmp_dir_;
   std::array<UniqueFd, 256> shard_dirs_;
+  std::unique_ptr<OpenFileCache> open_files_;
 };
 
 }  // namespace trainload::storage

@@ -22,7 +22,7 @@ Result<std::unique_ptr<ObjectReader>> ObjectReader::Open(const DataFiles& files,
     open.size = segment.size;
     uint64_t end = begin + segment.size;
     if (segment.size > 0 && begin < reader->window_end_ && end > reader->window_begin_) {
-      TL_ASSIGN_OR_RETURN(open.fd, files.OpenObject(segment.file_id));
+      TL_ASSIGN_OR_RETURN(open.file, files.OpenObjectShared(segment.file_id));
     }
     reader->segments_.push_back(std::move(open));
     begin = end;
@@ -77,7 +77,7 @@ std::vector<ObjectExtent> ObjectReader::Extents(uint64_t offset, uint64_t length
     uint64_t piece_begin = std::max(begin, it->begin);
     uint64_t piece_end = std::min(end, it->begin + it->size);
     if (piece_begin >= piece_end) continue;
-    extents.push_back({it->fd.get(), piece_begin - it->begin, piece_end - piece_begin});
+    extents.push_back({it->file->get(), piece_begin - it->begin, piece_end - piece_begin});
   }
   return extents;
 }

@@ -65,7 +65,7 @@ class ObjectReader {
   struct OpenSegment {
     uint64_t begin = 0;  // offset of the segment in the object
     uint64_t size = 0;
-    UniqueFd fd;  // invalid for segments outside the window
+    std::shared_ptr<const UniqueFd> file;  // null for segments outside the window
   };
   ObjectReader() = default;
 
