@@ -20,8 +20,8 @@ PACKAGES=(
   libboost1.81-dev libssl-dev zlib1g-dev libisal-dev libpugixml-dev libcli11-dev
   libleveldb-dev libsnappy-dev nlohmann-json3-dev libfuse3-dev fuse3 libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev pybind11-dev python3-dev
-  python3-pytest python3-boto3 python3-numpy
-  awscli s3cmd rclone s3fs nginx curl wrk fio openssl procps
+  python3-pytest python3-boto3 python3-numpy python3-crcmod
+  awscli s3cmd rclone s3fs nginx curl wrk fio openssl procps nodejs
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -43,7 +43,26 @@ install_missing() {
     "${missing[@]}" >/dev/null
 }
 
+# s3rver, a third-party S3 server the client's component tests run against, pinned by
+# tests/s3rver/package-lock.json. Idempotent: nothing to do once it is installed. npm is not in
+# PACKAGES: NodeSource's nodejs bundles npm and conflicts with Debian's npm package, so Debian's
+# is installed only when no npm command exists.
+install_s3rver() {
+  local dir="$ROOT/tests/s3rver"
+  [[ -x "$dir/node_modules/.bin/s3rver" ]] && return
+  if ! command -v npm >/dev/null; then
+    log "installing Debian's npm"
+    local sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends npm >/dev/null
+  fi
+  log "installing s3rver into $dir (npm ci)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
 build() {
+  install_s3rver
   log "building in $BUILD_DIR"
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DTRAINLOAD_WERROR=ON >/dev/null

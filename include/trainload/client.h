@@ -53,10 +53,10 @@ struct ObjectInfo {
 };
 
 struct ListOptions {
-  std::string prefix;
-  std::string delimiter;
-  std::string start_after;
-  std::string continuation_token;
+  std::string prefix{};
+  std::string delimiter{};
+  std::string start_after{};
+  std::string continuation_token{};
   int max_keys = 1000;
 };
 

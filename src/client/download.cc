@@ -21,11 +21,13 @@ namespace trainload::client {
 namespace {
 
 // Writes one part's bytes at their offset in the file, computing their CRC on the way.
+// Progress counts each byte of the part once: a retried attempt writes its bytes again, and
+// only those past what earlier attempts reached (`reported`) are new to the caller.
 class PwriteConsumer final : public BodyConsumer {
  public:
   PwriteConsumer(int fd, ByteRange range, std::optional<ChecksumAlgorithm> crc,
-                 const ProgressFn& progress)
-      : fd_(fd), range_(range), algorithm_(crc), progress_(progress) {}
+                 const ProgressFn& progress, uint64_t reported = 0)
+      : fd_(fd), range_(range), algorithm_(crc), progress_(progress), reported_(reported) {}
 
   Status Begin(int status, const http::Headers&) override {
     if (status != 206 && range_.first != 0) {
@@ -55,11 +57,15 @@ class PwriteConsumer final : public BodyConsumer {
       left -= static_cast<size_t>(n);
       written_ += static_cast<uint64_t>(n);
     }
-    if (progress_) progress_(data.size());
+    if (progress_ && written_ > reported_) {
+      progress_(written_ - reported_);
+      reported_ = written_;
+    }
     return Status::Ok();
   }
 
   uint64_t written() const { return written_; }
+  uint64_t reported() const { return reported_; }
   std::string TakeChecksum() { return checksummer_ ? checksummer_->Finish() : std::string(); }
 
  private:
@@ -69,6 +75,7 @@ class PwriteConsumer final : public BodyConsumer {
   const ProgressFn& progress_;
   std::unique_ptr<Checksummer> checksummer_;
   uint64_t written_ = 0;
+  uint64_t reported_;  // the most bytes any attempt has written and reported
 };
 
 // A temp file beside the destination, removed unless committed by rename.
@@ -136,9 +143,10 @@ Result<ObjectInfo> S3Client::DownloadSmall(std::string_view bucket, std::string_
         return ErrnoStatus("sizing the download", errno);
       }
       expected_ = FullObjectChecksum(headers);
+      uint64_t reported = pwriter_ ? pwriter_->reported() : 0;
       pwriter_ = std::make_unique<PwriteConsumer>(
           fd_, ByteRange{0, size == 0 ? 0 : size - 1},
-          expected_ ? std::optional(expected_->algorithm) : std::nullopt, progress_);
+          expected_ ? std::optional(expected_->algorithm) : std::nullopt, progress_, reported);
       return pwriter_->Begin(200, headers);
     }
     Status Append(std::span<const std::byte> data) override { return pwriter_->Append(data); }

@@ -17,7 +17,9 @@ TEST(PartPlannerTest, DownloadPartsCoverTheRangeExactlyOnce) {
         at = p.last + 1;
       }
       EXPECT_EQ(at, 7 + length);
-      if (first > 0) EXPECT_EQ(parts[0].length(), std::min(first, length));
+      if (first > 0) {
+        EXPECT_EQ(parts[0].length(), std::min(first, length));
+      }
     }
   }
   EXPECT_TRUE(PlanDownloadParts(0, 0, 10, 10).empty());

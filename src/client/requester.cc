@@ -191,13 +191,19 @@ Result<S3Response> Requester::WithRetries(const S3Request& request, BodyConsumer
       if (!error.reason().empty()) return result;
       return Error(error.WithContext(context));
     }
+    // S3 errors already start with the context: say why it ended without naming it twice.
+    auto exhausted = [&](const std::string& why) {
+      if (!error.reason().empty()) {
+        return Status(error.code(), error.message() + " (" + why + ")", error.reason());
+      }
+      return error.WithContext(context + ": " + why);
+    };
     if (attempt >= retry.max_attempts) {
-      return Error(error.WithContext(context + ": giving up after " + std::to_string(attempt) +
-                                     " attempts"));
+      return Error(exhausted("giving up after " + std::to_string(attempt) + " attempts"));
     }
     if (!budget_.TryAcquire(IsTimeout(error))) {
-      return Error(error.WithContext(context + ": retry budget exhausted after " +
-                                     std::to_string(attempt) + " attempts"));
+      return Error(exhausted("retry budget exhausted after " + std::to_string(attempt) +
+                             " attempts"));
     }
     std::this_thread::sleep_for(BackoffDelay(attempt - 1, retry, ThreadRandom()));
   }

@@ -27,13 +27,13 @@ namespace trainload::client {
 struct S3Request {
   std::string_view operation;  // "GetObject", for messages
   std::string method = "GET";
-  std::string bucket;  // empty: the service (ListBuckets)
-  std::string key;     // empty: the bucket itself
-  std::vector<s3::QueryParam> query;
-  http::Headers headers;
+  std::string bucket{};  // empty: the service (ListBuckets)
+  std::string key{};     // empty: the bucket itself
+  std::vector<s3::QueryParam> query{};
+  http::Headers headers{};
   // The body, sent again as is by each attempt: owned or borrowed (must outlive Send).
-  std::string body;
-  std::span<const std::byte> body_view;
+  std::string body{};
+  std::span<const std::byte> body_view{};
   // Sign the body's SHA-256 (small XML bodies) instead of UNSIGNED-PAYLOAD.
   bool sign_body = false;
   bool idempotent = true;

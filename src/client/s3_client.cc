@@ -319,7 +319,9 @@ Result<std::vector<DeleteError>> S3Client::DeleteMany(std::string_view bucket,
     TL_ASSIGN_OR_RETURN(S3Response response, requester_->Send(request));
     TL_ASSIGN_OR_RETURN(s3::ParsedDeleteResult result, s3::ParseDeleteResult(response.body));
     for (const s3::ParsedDeleteError& e : result.errors) {
-      s3::ParsedError parsed{.code = e.code, .message = e.message};
+      s3::ParsedError parsed;
+      parsed.code = e.code;
+      parsed.message = e.message;
       failed.push_back(DeleteError{
           e.key, s3::StatusFromError(parsed, "DeleteObjects s3://" + std::string(bucket) + "/" +
                                                  e.key)});

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace trainload {
 namespace {
@@ -105,35 +106,45 @@ std::optional<std::string> Base64Decode(std::string_view text) {
 }
 
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
+  // Most path segments and query values have nothing to decode: copy them whole.
+  size_t first = text.find_first_of(plus_as_space ? "%+" : "%");
+  if (first == std::string_view::npos) return std::string(text);
   std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
+  out.resize(text.size());
+  std::memcpy(out.data(), text.data(), first);
+  size_t o = first;
+  for (size_t i = first; i < text.size(); ++i) {
     char c = text[i];
     if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
       int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi << 4 | lo);
+      out[o++] = static_cast<char>(hi << 4 | lo);
       i += 2;
-    } else if (c == '+' && plus_as_space) {
-      out += ' ';
     } else {
-      out += c;
+      out[o++] = c == '+' && plus_as_space ? ' ' : c;
     }
   }
+  out.resize(o);
   return out;
 }
 
 std::string UriEncode(std::string_view text, bool encode_slash) {
+  size_t escapes = 0;
+  for (unsigned char c : text) {
+    if (!Unreserved(c) && !(c == '/' && !encode_slash)) ++escapes;
+  }
+  if (escapes == 0) return std::string(text);
   std::string out;
-  out.reserve(text.size() * 3 / 2);
+  out.resize(text.size() + 2 * escapes);
+  size_t o = 0;
   for (unsigned char c : text) {
     if (Unreserved(c) || (c == '/' && !encode_slash)) {
-      out += static_cast<char>(c);
+      out[o++] = static_cast<char>(c);
     } else {
-      out += '%';
-      out += kHexUpper[c >> 4];
-      out += kHexUpper[c & 0xf];
+      out[o++] = '%';
+      out[o++] = kHexUpper[c >> 4];
+      out[o++] = kHexUpper[c & 0xf];
     }
   }
   return out;

@@ -91,12 +91,18 @@ std::string FormatIso8601Millis(int64_t unix_millis) {
 }
 
 std::string FormatHttpDate(int64_t unix_seconds) {
+  // Every response carries the current time in Date: format each second once per thread.
+  thread_local int64_t cached_seconds = -1;
+  thread_local std::string cached;
+  if (unix_seconds == cached_seconds) return cached;
   std::tm tm = ToUtc(unix_seconds);
   char buf[64];
   std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kWeekdays[tm.tm_wday],
                 tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
                 tm.tm_sec);
-  return buf;
+  cached_seconds = unix_seconds;
+  cached = buf;
+  return cached;
 }
 
 std::optional<int64_t> ParseAmzDate(std::string_view text) {

@@ -22,10 +22,10 @@ namespace trainload::s3 {
 struct PartToComplete {
   uint32_t part_number = 0;
   // As UploadPart returned it, with or without quotes; sent quoted.
-  std::string etag;
+  std::string etag{};
   // The part's checksum, e.g. {"ChecksumCRC64NVME", "base64"}; omitted when the name is empty.
-  std::string checksum_name;
-  std::string checksum_value;
+  std::string checksum_name{};
+  std::string checksum_value{};
 };
 
 // <CompleteMultipartUpload><Part><PartNumber/><ETag/>[<Checksum*/>]</Part>...

@@ -50,9 +50,10 @@ std::string S3Handler::NewRequestId() {
   uint64_t n = request_counter_.fetch_add(1, std::memory_order_relaxed);
   uint64_t x = (id_seed_ ^ (n * 0x9e3779b97f4a7c15ull));
   x ^= x >> 31;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llX", static_cast<unsigned long long>(x));
-  return buf;
+  constexpr char kHex[] = "0123456789ABCDEF";
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i, x >>= 4) id[static_cast<size_t>(i)] = kHex[x & 0xf];
+  return id;
 }
 
 void S3Handler::Handle(http::Exchange& exchange) {
