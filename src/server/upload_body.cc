@@ -6,6 +6,7 @@
 #include "common/digest.h"
 #include "common/encoding.h"
 #include "s3/aws_chunked.h"
+#include "server/digest_pipeline.h"
 #include "s3/error_code.h"
 #include "s3/sigv4.h"
 
@@ -239,11 +240,11 @@ Result<BodyDigests> StreamBody(http::Exchange& exchange, const s3::VerifiedReque
       : plan.trailer_algorithm ? plan.trailer_algorithm
       : options.required_algorithm ? options.required_algorithm
                                    : options.default_algorithm;
-  std::unique_ptr<Checksummer> checksummer;
-  if (algorithm) checksummer = Checksummer::Create(*algorithm);
-  Digest md5(DigestAlgorithm::kMd5);
-  std::optional<Digest> sha256;
-  if (plan.payload_sha256) sha256.emplace(DigestAlgorithm::kSha256);
+  // Large bodies are hashed on a second thread while this one receives and writes.
+  constexpr uint64_t kThreadedDigestBytes = 8 << 20;
+  DigestPipeline digests_in_flight(algorithm, plan.payload_sha256.has_value(),
+                                   plan.size.value_or(kThreadedDigestBytes) >=
+                                       kThreadedDigestBytes);
 
   uint64_t received = 0;
   auto digest_and_sink = [&](std::span<const std::byte> data) -> Status {
@@ -253,9 +254,7 @@ Result<BodyDigests> StreamBody(http::Exchange& exchange, const s3::VerifiedReque
                        "Your proposed upload exceeds the maximum allowed size of " +
                            std::to_string(options.max_size) + " bytes");
     }
-    md5.Update(data);
-    if (checksummer) checksummer->Update(data);
-    if (sha256) sha256->Update(data);
+    digests_in_flight.Update(data);
     return sink(data);
   };
 
@@ -285,20 +284,21 @@ Result<BodyDigests> StreamBody(http::Exchange& exchange, const s3::VerifiedReque
                                std::to_string(received)));
   }
 
+  Digests computed = digests_in_flight.Finish();
   BodyDigests digests;
   digests.size = received;
-  digests.md5 = md5.Finish();
+  digests.md5 = std::move(computed.md5);
   if (plan.content_md5 && *plan.content_md5 != digests.md5) {
     return Error(MakeError(ErrorCode::kBadDigest,
                            "The Content-MD5 you specified did not match what we received."));
   }
-  if (sha256 && sha256->Finish() != *plan.payload_sha256) {
+  if (plan.payload_sha256 && computed.sha256 != *plan.payload_sha256) {
     return Error(MakeError(ErrorCode::kXAmzContentSHA256Mismatch,
                            "The provided 'x-amz-content-sha256' header does not match what was "
                            "computed."));
   }
-  if (checksummer) {
-    digests.checksum = ChecksumValue{*algorithm, checksummer->Finish()};
+  if (algorithm) {
+    digests.checksum = ChecksumValue{*algorithm, std::move(computed.checksum)};
     std::optional<ChecksumValue> expected = plan.header_checksum;
     if (plan.trailer_algorithm) {
       std::string_view name = ChecksumHeaderName(*plan.trailer_algorithm);

@@ -131,10 +131,13 @@ class DataWriter {
   // Writes everything or breaks the writer; counts the bytes into size_.
   Status WriteAll(const char* data, size_t size);
 
+  static constexpr uint64_t kWritebackBytes = 8ull << 20;
+
   std::shared_ptr<const DataFiles> files_;
   std::string file_id_;
   UniqueFd fd_;
   uint64_t size_ = 0;
+  uint64_t writeback_begin_ = 0;  // bytes before this offset have been handed to writeback
   Status error_;
   bool done_ = false;
 };

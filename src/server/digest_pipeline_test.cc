@@ -1,0 +1,44 @@
+#include "server/digest_pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace trainload::server {
+namespace {
+
+std::string Data(size_t size) {
+  std::string s(size, '\0');
+  std::mt19937 rng(9);
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+TEST(DigestPipelineTest, ThreadedAndInlineGiveTheSameDigestsForAnySplit) {
+  for (size_t size : {0ul, 1ul, (1ul << 20) - 1, 1ul << 20, (5ul << 20) + 3}) {
+    std::string data = Data(size);
+    for (bool threaded : {false, true}) {
+      DigestPipeline pipeline(ChecksumAlgorithm::kCrc64Nvme, /*sha256=*/true, threaded);
+      std::mt19937 rng(static_cast<uint32_t>(size));
+      for (size_t at = 0; at < data.size();) {
+        size_t n = std::min<size_t>(data.size() - at, rng() % 300000 + 1);
+        pipeline.Update(std::as_bytes(std::span(data.data() + at, n)));
+        at += n;
+      }
+      Digests d = pipeline.Finish();
+      EXPECT_EQ(d.md5, Md5(data)) << size << " threaded=" << threaded;
+      EXPECT_EQ(d.checksum, ComputeChecksum(ChecksumAlgorithm::kCrc64Nvme, data));
+      Sha256Bytes sha = Sha256(data);
+      EXPECT_EQ(d.sha256, std::string(reinterpret_cast<const char*>(sha.data()), sha.size()));
+    }
+  }
+}
+
+TEST(DigestPipelineTest, AbandonedPipelineStopsCleanly) {
+  std::string data = Data(3 << 20);
+  DigestPipeline pipeline(std::nullopt, false, true);
+  pipeline.Update(std::as_bytes(std::span(data.data(), data.size())));
+}
+
+}  // namespace
+}  // namespace trainload::server
