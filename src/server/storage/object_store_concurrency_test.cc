@@ -2,6 +2,7 @@
 // creates have exactly one winner, and no object is ever committed into a deleted bucket.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 #include <shared_mutex>
@@ -166,6 +167,9 @@ TEST_F(ConcurrencyTest, NoObjectIsEverCommittedIntoADeletedBucket) {
   std::atomic<bool> stop{false};
   std::atomic<int> committed{0};
   std::atomic<int> unexpected_errors{0};
+  // Failed DeleteBucket attempts in a row: writers widen their gaps as it grows, so that on a
+  // loaded machine the deleter still finds the bucket empty without the race going away.
+  std::atomic<int> deleter_misses{0};
   // Writers hold this shared while they write; the checker takes it exclusively to look at a
   // quiet store.
   FairSharedMutex phase;
@@ -189,7 +193,8 @@ TEST_F(ConcurrencyTest, NoObjectIsEverCommittedIntoADeletedBucket) {
         }
         lock.unlock();
         // Leave gaps in which the deleter can find the bucket empty.
-        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
+        const int widen = std::min(deleter_misses.load(), 100) * 50;
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300 + widen));
       }
     });
   }
@@ -206,7 +211,9 @@ TEST_F(ConcurrencyTest, NoObjectIsEverCommittedIntoADeletedBucket) {
       if (deleted.ok()) break;
       ASSERT_EQ(deleted.code(), StatusCode::kFailedPrecondition) << deleted.ToString();
       ASSERT_LT(++attempts, 10000);
+      ++deleter_misses;
     }
+    deleter_misses = 0;
     // Let writers hammer the deleted bucket for a moment, then look with them paused.
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
     std::unique_lock quiet(phase);

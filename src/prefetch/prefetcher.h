@@ -1,0 +1,86 @@
+// Read-ahead for objects read through file-like handles (the FUSE mount, Python readers): one
+// Prefetcher per mount/process owns the memory budget and the fetch threads; each open handle
+// gets a PrefetchingReader. Knows nothing of FUSE.
+//
+// Per reader (after Mountpoint's prefetcher, reference/mountpoint-and-crt.md section 2):
+// - objects up to whole_object_threshold are fetched whole, starting at Open();
+// - otherwise the first request is small (first_request_size) for time to first byte; while
+//   reads stay sequential the read-ahead window doubles each time the reader catches up, up to
+//   max_window, fetched as part_size ranged GETs in parallel and delivered in order;
+// - a backward seek within backward_seek_window or a forward one within forward_seek_distance is
+//   served from buffers already held or in flight; any other seek drops the window and starts
+//   over with a right-sized ranged GET at the new offset (random reads do not over-fetch);
+// - every GET carries If-Match with the etag given at Open(): an object replaced behind the
+//   reader fails with reason "PreconditionFailed", never returns a mix of two versions.
+// All readers share one memory budget (max_memory): windows shrink under pressure, and a reader
+// always keeps at least one part in flight, so many readers make progress without exceeding it.
+// With a BlockCache, block-aligned data is read from the cache when present and every fetched
+// block is written to it.
+//
+// Thread-safety: Prefetcher is thread-safe. A PrefetchingReader may be called from several
+// threads (calls are serialized); it must not outlive its Prefetcher.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "trainload/client.h"
+#include "trainload/status.h"
+
+namespace trainload::cache {
+class BlockCache;
+}
+
+namespace trainload::prefetch {
+
+struct PrefetchOptions {
+  uint64_t max_memory = 1ull << 30;                  // all buffers of all readers together
+  uint64_t part_size = 8ull << 20;                   // ranged GET size once sequential
+  uint64_t first_request_size = (1ull << 20) + (128ull << 10);
+  uint64_t max_window = 256ull << 20;                // read-ahead limit of one reader
+  uint64_t whole_object_threshold = 8ull << 20;      // fetched whole at Open()
+  uint64_t backward_seek_window = 1ull << 20;
+  uint64_t forward_seek_distance = 16ull << 20;
+  size_t fetch_threads = 32;                         // GETs in flight across all readers
+};
+
+// The object a reader reads: fixed at Open() (size and etag from a HEAD or a listing).
+struct ObjectRef {
+  std::string bucket;
+  std::string key;
+  uint64_t size = 0;
+  std::string etag;  // without quotes
+};
+
+struct PrefetchStats {
+  uint64_t get_requests = 0;
+  uint64_t bytes_fetched = 0;     // from S3
+  uint64_t bytes_from_cache = 0;  // from the BlockCache
+  uint64_t window_resets = 0;     // non-sequential reads that dropped the window
+  uint64_t memory_peak = 0;       // highest budget use seen
+};
+
+class PrefetchingReader {
+ public:
+  virtual ~PrefetchingReader() = default;
+  // Up to out.size() bytes at `offset`; fewer only at the end of the object (0 at or past it).
+  // Errors: from the client (NoSuchKey, PreconditionFailed when the object changed, retries
+  // exhausted), each naming bucket and key.
+  virtual Result<size_t> Read(uint64_t offset, std::span<std::byte> out) = 0;
+  virtual const ObjectRef& object() const = 0;
+};
+
+class Prefetcher {
+ public:
+  // `client` and `cache` (may be null) must outlive the Prefetcher.
+  static Result<std::unique_ptr<Prefetcher>> Create(Client& client, cache::BlockCache* cache,
+                                                    const PrefetchOptions& options);
+  virtual ~Prefetcher() = default;
+
+  virtual std::unique_ptr<PrefetchingReader> Open(const ObjectRef& object) = 0;
+  virtual PrefetchStats stats() const = 0;
+};
+
+}  // namespace trainload::prefetch
