@@ -21,7 +21,8 @@
 #include <random>
 
 #include "client/fault_proxy_testing.h"
-#include "server/s3_server.h"
+#include "client/test_data_testing.h"
+#include "client/test_server_testing.h"
 #include "trainload/client.h"
 
 namespace trainload {
@@ -32,42 +33,14 @@ using client::FaultPolicy;
 using client::FaultProxy;
 using client::ProxiedRequest;
 
-constexpr const char* kAccessKey = "TLFAULTTESTKEY000001";
-constexpr const char* kSecretKey = "faultTestSecret/000000000000000000000001";
 constexpr int kMaxAttempts = 10;
 
-std::string Pattern(size_t size, uint64_t seed) {
-  std::string out(size, '\0');
-  std::mt19937_64 rng(seed);
-  for (size_t i = 0; i + 8 <= size; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(&out[i], &v, 8);
-  }
-  for (size_t i = size / 8 * 8; i < size; ++i) out[i] = static_cast<char>(rng());
-  return out;
-}
+using test_support::Listing;
+using test_support::Pattern;
+using test_support::ReadFile;
+using test_support::WriteFile;
 
-std::span<const std::byte> Bytes(const std::string& s) {
-  return std::as_bytes(std::span(s.data(), s.size()));
-}
-
-ListOptions Listing(std::string prefix, std::string delimiter = "", int max_keys = 1000) {
-  ListOptions options;
-  options.prefix = std::move(prefix);
-  options.delimiter = std::move(delimiter);
-  options.max_keys = max_keys;
-  return options;
-}
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void WriteFile(const std::filesystem::path& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
+std::span<const std::byte> Bytes(const std::string& s) { return test_support::AsBytes(s); }
 
 // Transient faults at about 11% of requests, every kind represented.
 FaultPolicy Transient(uint64_t seed) {
@@ -101,15 +74,10 @@ bool SaysRetriesExhausted(const Status& status) {
 class FaultInjectionTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/trainload_fault_testXXXXXX";
-    dir_ = mkdtemp(tmpl);
-    server::ServerOptions options;
-    options.data_dir = dir_ / "data";
-    options.fsync = false;
-    options.access_keys = {{kAccessKey, kSecretKey}};
-    auto server = server::S3Server::Start(options);
+    auto server = test_support::TestServer::Start();
     ASSERT_TRUE(server.has_value()) << server.error().ToString();
     server_ = std::move(*server).release();
+    dir_ = server_->dir();
     auto proxy = FaultProxy::Start("127.0.0.1", server_->port(), FaultPolicy());
     ASSERT_TRUE(proxy.has_value()) << proxy.error().ToString();
     proxy_ = std::move(*proxy).release();
@@ -118,7 +86,7 @@ class FaultInjectionTest : public testing::Test {
     std::fprintf(stderr, "fault injection totals: %s\n", totals_.ToString().c_str());
     delete proxy_;
     delete server_;
-    std::filesystem::remove_all(dir_);
+    server_ = nullptr;
   }
 
   void SetUp() override {
@@ -150,10 +118,8 @@ class FaultInjectionTest : public testing::Test {
   }
 
   static std::unique_ptr<Client> MakeClient(const std::string& endpoint) {
-    ClientOptions options;
+    ClientOptions options = server_->client_options();
     options.endpoint = endpoint;
-    options.region = "us-east-1";
-    options.credentials = Credentials{kAccessKey, kSecretKey, ""};
     options.part_size = 1 << 20;
     options.first_part_size = 256 << 10;
     options.max_connections = 8;
@@ -194,7 +160,7 @@ class FaultInjectionTest : public testing::Test {
   }
 
   static inline std::filesystem::path dir_;
-  static inline server::S3Server* server_ = nullptr;
+  static inline test_support::TestServer* server_ = nullptr;
   static inline FaultProxy* proxy_ = nullptr;
   static inline int bucket_counter_ = 0;
   static inline FaultCounts totals_;

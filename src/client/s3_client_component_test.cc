@@ -11,58 +11,36 @@
 #include <random>
 #include <thread>
 
-#include "server/s3_server.h"
+#include "client/test_data_testing.h"
+#include "client/test_server_testing.h"
 #include "trainload/client.h"
 
 namespace trainload {
 namespace {
 
-constexpr const char* kAccessKey = "TLCLIENTTESTKEY00001";
-constexpr const char* kSecretKey = "clientTestSecret/00000000000000000000001";
+using test_support::Pattern;
 
-std::string Pattern(size_t size, uint32_t seed) {
-  std::string out(size, '\0');
-  std::mt19937_64 rng(seed);
-  for (size_t i = 0; i + 8 <= size; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(&out[i], &v, 8);
-  }
-  for (size_t i = size / 8 * 8; i < size; ++i) out[i] = static_cast<char>(rng());
-  return out;
-}
-
-std::span<const std::byte> Bytes(const std::string& s) {
-  return std::as_bytes(std::span(s.data(), s.size()));
-}
+std::span<const std::byte> Bytes(const std::string& s) { return test_support::AsBytes(s); }
 
 class ClientComponentTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/trainload_client_testXXXXXX";
-    dir_ = mkdtemp(tmpl);
-    server::ServerOptions options;
-    options.data_dir = dir_ / "data";
-    options.fsync = false;
-    options.access_keys = {{kAccessKey, kSecretKey}};
-    auto server = server::S3Server::Start(options);
+    auto server = test_support::TestServer::Start();
     ASSERT_TRUE(server.has_value()) << server.error().ToString();
     server_ = std::move(*server).release();
+    dir_ = server_->dir();
   }
   static void TearDownTestSuite() {
     delete server_;
-    std::filesystem::remove_all(dir_);
+    server_ = nullptr;
   }
 
   void SetUp() override {
-    ClientOptions options;
-    options.endpoint = server_->url();
-    options.region = "us-east-1";
-    options.credentials = Credentials{kAccessKey, kSecretKey, ""};
+    ClientOptions options = server_->client_options();
     options.part_size = 1 << 20;  // many parts even for small test objects
     options.first_part_size = 100 * 1024;
     options.max_connections = 8;
     options.max_memory = 8 << 20;
-    options.backoff_base = std::chrono::milliseconds(1);
     auto client = Client::Create(options);
     ASSERT_TRUE(client.has_value()) << client.error().ToString();
     client_ = std::move(*client);
@@ -77,7 +55,7 @@ class ClientComponentTest : public testing::Test {
   }
 
   static inline std::filesystem::path dir_;
-  static inline server::S3Server* server_ = nullptr;
+  static inline test_support::TestServer* server_ = nullptr;
   static inline int bucket_counter_ = 0;
   std::unique_ptr<Client> client_;
   std::string bucket_;

@@ -22,6 +22,7 @@
 #include <random>
 #include <thread>
 
+#include "client/test_data_testing.h"
 #include "trainload/client.h"
 
 namespace trainload {
@@ -31,33 +32,11 @@ namespace {
 constexpr const char* kAccessKey = "S3RVER";
 constexpr const char* kSecretKey = "S3RVER";
 
-std::string Pattern(size_t size, uint64_t seed) {
-  std::string out(size, '\0');
-  std::mt19937_64 rng(seed);
-  for (size_t i = 0; i + 8 <= size; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(&out[i], &v, 8);
-  }
-  for (size_t i = size / 8 * 8; i < size; ++i) out[i] = static_cast<char>(rng());
-  return out;
-}
+using test_support::Listing;
+using test_support::Pattern;
+using test_support::ReadFile;
 
-std::span<const std::byte> Bytes(const std::string& s) {
-  return std::as_bytes(std::span(s.data(), s.size()));
-}
-
-ListOptions Listing(std::string prefix, std::string delimiter = "", int max_keys = 1000) {
-  ListOptions options;
-  options.prefix = std::move(prefix);
-  options.delimiter = std::move(delimiter);
-  options.max_keys = max_keys;
-  return options;
-}
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+std::span<const std::byte> Bytes(const std::string& s) { return test_support::AsBytes(s); }
 
 // The repository root: this file is src/client/s3rver_component_test.cc in it.
 std::filesystem::path RepoRoot() {

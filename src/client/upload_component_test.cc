@@ -16,78 +16,51 @@
 #include "common/digest.h"
 #include "common/encoding.h"
 #include "s3/response_parsers.h"
-#include "server/s3_server.h"
+#include "client/test_data_testing.h"
+#include "client/test_server_testing.h"
 #include "trainload/client.h"
 
 namespace trainload {
 namespace {
 
-constexpr const char* kAccessKey = "TLUPLOADTESTKEY00001";
-constexpr const char* kSecretKey = "uploadTestSecret/0000000000000000000001";
 constexpr uint64_t kPart = 5 << 20;  // the smallest part S3 allows: many parts, little data
 
-std::string Pattern(size_t size, uint32_t seed) {
-  std::string out(size, '\0');
-  std::mt19937_64 rng(seed);
-  for (size_t i = 0; i + 8 <= size; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(&out[i], &v, 8);
-  }
-  for (size_t i = size / 8 * 8; i < size; ++i) out[i] = static_cast<char>(rng());
-  return out;
-}
+using test_support::Pattern;
 
-std::span<const std::byte> Bytes(std::string_view s) {
-  return std::as_bytes(std::span(s.data(), s.size()));
-}
+std::span<const std::byte> Bytes(std::string_view s) { return test_support::AsBytes(s); }
 
 std::string Crc64Base64(std::string_view data) {
   return Base64Encode(ComputeChecksum(ChecksumAlgorithm::kCrc64Nvme, data));
 }
 
-std::unique_ptr<server::S3Server> StartServer(const std::filesystem::path& data_dir,
-                                              uint64_t max_put_size = 5ull << 30) {
-  server::ServerOptions options;
-  options.data_dir = data_dir;
-  options.fsync = false;
-  options.access_keys = {{kAccessKey, kSecretKey}};
-  options.max_put_size = max_put_size;
-  auto server = server::S3Server::Start(options);
-  EXPECT_TRUE(server.has_value()) << server.error().ToString();
-  return server.has_value() ? std::move(*server) : nullptr;
-}
-
 class UploadComponentTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/trainload_upload_testXXXXXX";
-    dir_ = mkdtemp(tmpl);
-    server_ = StartServer(dir_ / "data").release();
+    auto server = test_support::TestServer::Start();
+    ASSERT_TRUE(server.has_value()) << server.error().ToString();
+    server_ = std::move(*server).release();
+    dir_ = server_->dir();
   }
   static void TearDownTestSuite() {
     delete server_;
-    std::filesystem::remove_all(dir_);
+    server_ = nullptr;
   }
 
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
-    client_ = MakeClient(server_->url());
+    client_ = MakeClient(*server_);
     bucket_ = "bucket-" + std::to_string(++bucket_counter_);
     ASSERT_TRUE(client_->CreateBucket(bucket_).ok());
   }
 
-  static std::unique_ptr<Client> MakeClient(const std::string& url,
+  static std::unique_ptr<Client> MakeClient(const test_support::TestServer& server,
                                             uint64_t max_memory = 1ull << 30) {
-    ClientOptions options;
-    options.endpoint = url;
-    options.region = "us-east-1";
+    ClientOptions options = server.client_options();
     options.addressing = Addressing::kPath;
-    options.credentials = Credentials{kAccessKey, kSecretKey, ""};
     options.part_size = kPart;
     options.max_connections = 8;
     options.max_memory = max_memory;
     options.max_attempts = 3;
-    options.backoff_base = std::chrono::milliseconds(1);
     auto client = Client::Create(options);
     EXPECT_TRUE(client.has_value()) << client.error().ToString();
     return client.has_value() ? std::move(*client) : nullptr;
@@ -131,7 +104,7 @@ class UploadComponentTest : public testing::Test {
   }
 
   static inline std::filesystem::path dir_;
-  static inline server::S3Server* server_ = nullptr;
+  static inline test_support::TestServer* server_ = nullptr;
   static inline int bucket_counter_ = 0;
   std::unique_ptr<Client> client_;
   std::string bucket_;
@@ -185,7 +158,7 @@ TEST_F(UploadComponentTest, UploadCarriesContentTypeAndMetadata) {
 }
 
 TEST_F(UploadComponentTest, UploadStaysWithinTheMemoryBudget) {
-  auto small = MakeClient(server_->url(), /*max_memory=*/2 * kPart);
+  auto small = MakeClient(*server_, /*max_memory=*/2 * kPart);
   std::string data = Pattern((40 << 20) + 99, 30);
   auto put = small->Upload(bucket_, "budget.bin", WriteFile("budget.bin", data));
   ASSERT_TRUE(put.has_value()) << put.error().ToString();
@@ -218,9 +191,9 @@ TEST_F(UploadComponentTest, UploadOfMissingFileOrBucketFailsClearly) {
 TEST_F(UploadComponentTest, RejectedPartAbortsTheUpload) {
   // A server whose largest part is smaller than the client's parts: CreateMultipartUpload
   // succeeds, every UploadPart fails with EntityTooLarge.
-  auto strict = StartServer(dir_ / "strict-data", /*max_put_size=*/kPart - 1);
-  ASSERT_NE(strict, nullptr);
-  auto c = MakeClient(strict->url());
+  auto strict = test_support::TestServer::Start({.max_put_size = kPart - 1});
+  ASSERT_TRUE(strict.has_value()) << strict.error().ToString();
+  auto c = MakeClient(**strict);
   ASSERT_TRUE(c->CreateBucket("strict").ok());
   std::string path = WriteFile("rejected.bin", Pattern(3 * kPart + 5, 50));
   auto put = c->Upload("strict", "rejected.bin", path);
@@ -238,7 +211,7 @@ TEST_F(UploadComponentTest, RejectedPartAbortsTheUpload) {
 
 TEST_F(UploadComponentTest, FileTruncatedDuringUploadFailsAndLeavesNothing) {
   // With a budget of one part, part 2 is read only after part 1 has been sent and reported.
-  auto c = MakeClient(server_->url(), /*max_memory=*/kPart);
+  auto c = MakeClient(*server_, /*max_memory=*/kPart);
   std::string path = WriteFile("shrinks.bin", Pattern(4 * kPart, 60));
   PutOptions options;
   bool truncated = false;
@@ -284,7 +257,7 @@ TEST_F(UploadComponentTest, WriterManySmallWritesEqualTheInput) {
 }
 
 TEST_F(UploadComponentTest, WriterWithinTheMemoryBudget) {
-  auto c = MakeClient(server_->url(), /*max_memory=*/2 * kPart);
+  auto c = MakeClient(*server_, /*max_memory=*/2 * kPart);
   std::string data = Pattern(6 * kPart + 1, 75);
   auto writer = c->OpenWriter(bucket_, "budget-stream.bin");
   ASSERT_TRUE(writer.has_value());
