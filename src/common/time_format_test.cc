@@ -16,6 +16,20 @@ TEST(TimeFormatTest, Formats) {
   EXPECT_EQ(FormatHttpDate(kT), "Fri, 24 May 2013 00:00:00 GMT");  // per-second cache refreshed
 }
 
+TEST(TimeFormatTest, HttpDatesStayRightWhileTheirCacheAlternates) {
+  // Date and Last-Modified alternate on every response; a third time evicts one of them.
+  const std::pair<int64_t, const char*> cases[] = {
+      {784111777, "Sun, 06 Nov 1994 08:49:37 GMT"},
+      {kT + 59 * 60 + 59, "Fri, 24 May 2013 00:59:59 GMT"},
+      {4102444799, "Thu, 31 Dec 2099 23:59:59 GMT"},
+      {951782400, "Tue, 29 Feb 2000 00:00:00 GMT"},
+  };
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [seconds, text] : cases) EXPECT_EQ(FormatHttpDate(seconds), text);
+    EXPECT_EQ(FormatHttpDate(cases[0].first), cases[0].second);
+  }
+}
+
 TEST(TimeFormatTest, ParsesWhatItFormatsAndTheObsoleteHttpForms) {
   EXPECT_EQ(ParseAmzDate("20130524T000000Z"), kT);
   EXPECT_EQ(ParseHttpDate("Fri, 24 May 2013 00:00:00 GMT"), kT);
