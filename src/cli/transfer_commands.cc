@@ -6,6 +6,7 @@
 //
 // SRC and DST are local paths, s3:// URIs, or "-" (cp only: stdin as SRC, stdout as DST). The
 // semantics follow `aws s3 cp/sync`.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,16 +68,37 @@ Status WriteAll(int fd, const std::byte* data, size_t size, const std::string& w
   return Status::Ok();
 }
 
-// The object's bytes, in order, to stdout: prefetched parts from OpenReader.
-Status StreamToStdout(Client& client, const S3Uri& uri) {
+// The object's bytes, in order, to `fd` (stdout, or a device or pipe named as the
+// destination): prefetched parts from OpenReader.
+Status StreamToFd(Client& client, const S3Uri& uri, int fd, const std::string& what) {
   TL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, client.OpenReader(uri.bucket, uri.key));
   std::vector<std::byte> buffer(1 << 20);
   while (true) {
     auto n = reader->Read(buffer);
     if (!n.has_value()) return n.error().WithContext("reading " + uri.ToString());
     if (*n == 0) return Status::Ok();
-    TL_RETURN_IF_ERROR(WriteAll(STDOUT_FILENO, buffer.data(), *n, "to stdout"));
+    TL_RETURN_IF_ERROR(WriteAll(fd, buffer.data(), *n, what));
   }
+}
+
+Status StreamToStdout(Client& client, const S3Uri& uri) {
+  return StreamToFd(client, uri, STDOUT_FILENO, "to stdout");
+}
+
+// A destination that exists and is neither a regular file nor a directory (/dev/null, a FIFO):
+// it is written in place, as `cat` would. A download into a temp file renamed over it would
+// replace the device node itself.
+bool IsSpecialFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+Status StreamToSpecialFile(Client& client, const S3Uri& uri, const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open " + path + " for writing", errno);
+  Status streamed = StreamToFd(client, uri, fd, "to " + path);
+  if (::close(fd) != 0 && streamed.ok()) streamed = ErrnoStatus("closing " + path, errno);
+  return streamed;
 }
 
 // stdin to one object of unknown length: parts are uploaded as they fill.
@@ -160,6 +182,10 @@ int CopyOne(Client& client, const Location& source, const Location& destination,
     std::string path = destination.path;
     if (path.ends_with('/') || IsDirectory(path)) {
       path = JoinPath(path, KeyBaseName(source.s3.key));
+    }
+    if (IsSpecialFile(path)) {
+      Status streamed = StreamToSpecialFile(client, source.s3, path);
+      return streamed.ok() ? 0 : ReportError(command, streamed);
     }
     auto head = client.Head(source.s3.bucket, source.s3.key);
     if (!head.has_value()) return ReportError(command, head.error());

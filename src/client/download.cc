@@ -185,6 +185,13 @@ Result<ObjectInfo> S3Client::DownloadSmall(std::string_view bucket, std::string_
 
 Result<ObjectInfo> S3Client::Download(std::string_view bucket, std::string_view key,
                                       const std::string& path, const GetOptions& options) {
+  // The temp file is renamed over `path`: over a device or a FIFO that would replace the node
+  // itself (as root, /dev/null would become a regular file).
+  if (struct stat st; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return Error(InvalidArgument("GetObject s3://" + std::string(bucket) + "/" + std::string(key) +
+                                 ": cannot download into " + path +
+                                 ", which is not a regular file (stream it with OpenReader)"));
+  }
   if (options.size_hint && *options.size_hint <= config_.options.part_size) {
     return DownloadSmall(bucket, key, path, options);
   }

@@ -2,6 +2,7 @@
 // exactly the stored bytes, listings are complete and ordered, errors carry S3's codes, and an
 // object replaced during a read is reported as changed, never mixed.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -107,6 +108,25 @@ TEST_F(ClientComponentTest, DownloadWritesTheWholeObjectAtomically) {
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
     EXPECT_EQ(entry.path().string().find(".trainload-"), std::string::npos) << entry.path();
   }
+}
+
+TEST_F(ClientComponentTest, DownloadRefusesToReplaceAFifoOrDevice) {
+  Put("small", "twelve bytes");
+  std::string fifo = (dir_ / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  GetOptions small;
+  small.size_hint = 12;  // the one-GET path too
+  for (const GetOptions& options : {GetOptions{}, small}) {
+    auto info = client_->Download(bucket_, "small", fifo, options);
+    ASSERT_FALSE(info.has_value());
+    EXPECT_EQ(info.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(info.error().message().find("not a regular file"), std::string::npos)
+        << info.error().message();
+    struct stat st;
+    ASSERT_EQ(::stat(fifo.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  }
+  std::filesystem::remove(fifo);
 }
 
 TEST_F(ClientComponentTest, ReaderStreamsInOrderWithinTheMemoryBudget) {

@@ -9,13 +9,17 @@
 //   max_window, fetched as part_size ranged GETs in parallel and delivered in order;
 // - a backward seek within backward_seek_window or a forward one within forward_seek_distance is
 //   served from buffers already held or in flight; any other seek drops the window and starts
-//   over with a right-sized ranged GET at the new offset (random reads do not over-fetch);
+//   over with a right-sized ranged GET at the new offset (random reads do not over-fetch); reads
+//   that then go on sequentially for first_request_size bytes become a stream again, and a first
+//   read beyond the first request is random;
 // - every GET carries If-Match with the etag given at Open(): an object replaced behind the
 //   reader fails with reason "PreconditionFailed", never returns a mix of two versions.
 // All readers share one memory budget (max_memory): windows shrink under pressure, and a reader
 // always keeps at least one part in flight, so many readers make progress without exceeding it.
 // With a BlockCache, block-aligned data is read from the cache when present and every fetched
-// block is written to it.
+// block is written to it (by the fetch thread, after the data is delivered). Fetches are then
+// whole blocks: random reads are rounded out to block boundaries. A reader whose ObjectRef has no
+// etag sends no If-Match and does not use the cache. docs/prefetch.md describes the flow.
 //
 // Thread-safety: Prefetcher is thread-safe. A PrefetchingReader may be called from several
 // threads (calls are serialized); it must not outlive its Prefetcher.
@@ -59,7 +63,7 @@ struct PrefetchStats {
   uint64_t bytes_fetched = 0;     // from S3
   uint64_t bytes_from_cache = 0;  // from the BlockCache
   uint64_t window_resets = 0;     // non-sequential reads that dropped the window
-  uint64_t memory_peak = 0;       // highest budget use seen
+  uint64_t memory_peak = 0;       // highest budget use seen (<= max_memory)
 };
 
 class PrefetchingReader {
@@ -67,18 +71,24 @@ class PrefetchingReader {
   virtual ~PrefetchingReader() = default;
   // Up to out.size() bytes at `offset`; fewer only at the end of the object (0 at or past it).
   // Errors: from the client (NoSuchKey, PreconditionFailed when the object changed, retries
-  // exhausted), each naming bucket and key.
+  // exhausted), each naming bucket and key; kAborted with reason "PreconditionFailed" when the
+  // object no longer has the etag given at Open(). After an error a later Read() tries again.
   virtual Result<size_t> Read(uint64_t offset, std::span<std::byte> out) = 0;
   virtual const ObjectRef& object() const = 0;
 };
 
 class Prefetcher {
  public:
-  // `client` and `cache` (may be null) must outlive the Prefetcher.
+  // `client` and `cache` (may be null) must outlive the Prefetcher. With a cache, part_size is
+  // rounded up to a multiple of its block size; max_window is raised to at least part_size.
+  // Errors: kInvalidArgument naming the option when part_size, first_request_size or
+  // fetch_threads is 0, or when max_memory is smaller than one buffer (part_size,
+  // first_request_size or whole_object_threshold; the first two rounded up to whole blocks).
   static Result<std::unique_ptr<Prefetcher>> Create(Client& client, cache::BlockCache* cache,
                                                     const PrefetchOptions& options);
   virtual ~Prefetcher() = default;
 
+  // Never fails (errors surface on Read); starts fetching a whole small object at once.
   virtual std::unique_ptr<PrefetchingReader> Open(const ObjectRef& object) = 0;
   virtual PrefetchStats stats() const = 0;
 };

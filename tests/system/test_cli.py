@@ -11,7 +11,9 @@ import hashlib
 import os
 import re
 import signal
+import stat
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -186,6 +188,34 @@ def test_cp_cat_stat_presign_rm(tl, s3, workdir):
     local_missing = tl("cp", os.path.join(workdir, "no-such-file"), f"s3://{bucket}/x",
                        check=False)
     assert local_missing.returncode != 0 and "no-such-file" in stderr(local_missing)
+
+
+def test_cp_to_a_fifo_streams_into_it_and_keeps_the_node(tl, s3, workdir):
+    # `cp s3://b/k /dev/null` is how people time downloads: the destination must be written in
+    # place, never replaced by a renamed temp file (as root that would turn /dev/null into a
+    # regular file). A FIFO stands in for the device here.
+    bucket = make_bucket(s3, "cli-fifo")
+    data = random_bytes(9 * MIB + 17, seed=31)
+    assert s3.put(bucket, "obj", data).status == 200
+    fifo = os.path.join(workdir, "fifo")
+    os.mkfifo(fifo)
+    received = []
+
+    def drain():
+        with open(fifo, "rb") as f:
+            received.append(f.read())
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    try:
+        tl("cp", f"s3://{bucket}/obj", fifo, "-q")
+    finally:
+        if reader.is_alive():  # cp failed before opening the FIFO: unblock the reader
+            with open(fifo, "wb"):
+                pass
+        reader.join(timeout=60)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert received and received[0] == data
 
 
 def test_special_keys_round_trip(tl, s3, workdir):
