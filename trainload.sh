@@ -67,6 +67,11 @@ build() {
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DTRAINLOAD_WERROR=ON >/dev/null
   ninja -C "$BUILD_DIR"
+  # `import trainload.torch` from Debian's python3 anywhere: the package goes to
+  # /usr/local/lib/python3.X/dist-packages (tests use the build tree's copy instead).
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" cmake --install "$BUILD_DIR" >/dev/null
 }
 
 case "${1:-}" in

@@ -33,5 +33,7 @@ CommandMain RegisterStatCommand(CLI::App& app);
 CommandMain RegisterPresignCommand(CLI::App& app);
 // stage_command.cc
 CommandMain RegisterStageCommand(CLI::App& app);
+// mount_command.cc
+CommandMain RegisterMountCommand(CLI::App& app);
 
 }  // namespace trainload::cli

@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
       {"rm", cli::RegisterRmCommand(app)},         {"mb", cli::RegisterMbCommand(app)},
       {"rb", cli::RegisterRbCommand(app)},         {"cat", cli::RegisterCatCommand(app)},
       {"stat", cli::RegisterStatCommand(app)},     {"presign", cli::RegisterPresignCommand(app)},
-      {"stage", cli::RegisterStageCommand(app)},
+      {"stage", cli::RegisterStageCommand(app)},   {"mount", cli::RegisterMountCommand(app)},
   };
   try {
     app.parse(argc, argv);
