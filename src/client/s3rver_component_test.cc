@@ -38,10 +38,9 @@ using test_support::ReadFile;
 
 std::span<const std::byte> Bytes(const std::string& s) { return test_support::AsBytes(s); }
 
-// The repository root: this file is src/client/s3rver_component_test.cc in it.
-std::filesystem::path RepoRoot() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-}
+// The repository root, from the build (a compiler launcher such as ccache may make __FILE__
+// relative).
+std::filesystem::path RepoRoot() { return TRAINLOAD_SOURCE_DIR; }
 
 // The first executable `name` on PATH, or "".
 std::string FindOnPath(const std::string& name) {
