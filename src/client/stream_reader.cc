@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 
 #include "client/part_planner.h"
@@ -21,7 +22,10 @@ constexpr size_t kMaxWindowParts = 8;
 
 struct PartSlot {
   ByteRange range;
-  std::vector<std::byte> data;
+  // Not zero-filled: every byte up to `filled` comes from the response, and zeroing 8 MiB per
+  // part cost the reader thread as much as copying it out (docs/benchmarks.md, client profile).
+  std::unique_ptr<std::byte[]> data;
+  size_t capacity = 0;
   size_t filled = 0;
   MemoryReservation reservation;
   bool done = false;
@@ -41,10 +45,10 @@ class SlotConsumer final : public BodyConsumer {
     return Status::Ok();
   }
   Status Append(std::span<const std::byte> data) override {
-    if (slot_.filled + data.size() > slot_.data.size()) {
+    if (slot_.filled + data.size() > slot_.capacity) {
       return DataLoss("the server sent more bytes than the requested range");
     }
-    std::memcpy(slot_.data.data() + slot_.filled, data.data(), data.size());
+    std::memcpy(slot_.data.get() + slot_.filled, data.data(), data.size());
     slot_.filled += data.size();
     return Status::Ok();
   }
@@ -89,7 +93,7 @@ class StreamReader final : public ObjectReader {
       }
       if (!front.status.ok()) return Error(front.status);
       size_t n = std::min(out.size() - total, front.filled - consumed_);
-      std::memcpy(out.data() + total, front.data.data() + consumed_, n);
+      std::memcpy(out.data() + total, front.data.get() + consumed_, n);
       consumed_ += n;
       total += n;
       if (consumed_ == front.filled) {
@@ -113,7 +117,8 @@ class StreamReader final : public ObjectReader {
       if (charged == 0) break;
       auto slot = std::make_unique<PartSlot>();
       slot->range = range;
-      slot->data.resize(range.length());
+      slot->data = std::make_unique_for_overwrite<std::byte[]>(range.length());
+      slot->capacity = range.length();
       slot->reservation = MemoryReservation(&client_.memory(), charged);
       PartSlot* raw = slot.get();
       slots_.push_back(std::move(slot));
