@@ -323,3 +323,183 @@ def format_table(rows):
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+# ---- timed runs of whole commands -------------------------------------------------------------
+
+class TimedRun:
+    """What run_timed measured: wall seconds from the first start to the last exit, and per
+    command its exit code, peak RSS (ru_maxrss) and CPU seconds (user + system, including
+    children it waited for), as GNU time reports them."""
+
+    def __init__(self, seconds, returncodes, peak_rss, cpu, stderr):
+        self.seconds = seconds
+        self.returncodes = returncodes
+        self.peak_rss = peak_rss      # bytes, one per process
+        self.cpu = cpu                # seconds, one per process
+        self.stderr = stderr          # text, one per process
+
+    def total_rss(self):
+        """Sum of the processes' peaks: an upper bound of what they held together."""
+        return sum(self.peak_rss)
+
+    def total_cpu(self):
+        return sum(self.cpu)
+
+
+def _reap(proc, deadline):
+    """Waits for `proc` until `deadline` (time.monotonic()) with a pidfd, then reaps it with
+    wait4(). Returns (exit code, rusage, time.monotonic() at exit) or None on timeout."""
+    import select
+    if proc.returncode is not None:  # already reaped by a Popen.poll() elsewhere: no rusage
+        return proc.returncode, None, time.monotonic()
+    fd = os.pidfd_open(proc.pid)
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if poller.poll(int(left * 1000) + 1):
+                break
+        ended = time.monotonic()
+    finally:
+        os.close(fd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code  # reaped here: Popen must never wait for (or kill) this pid again
+    return code, usage, ended
+
+
+TIME_BINARY = "/usr/bin/time"
+
+
+def _read_time_report(path):
+    """(peak RSS bytes, CPU seconds) from a GNU time -f '%M %U %S' report (its last line; a
+    killed command has a 'Command terminated by signal' line before it)."""
+    try:
+        with open(path) as f:
+            fields = f.read().split("\n")
+    except OSError:
+        return None
+    lines = [line for line in fields if line.strip()]
+    try:
+        rss_kib, user, system = lines[-1].split()
+        return int(rss_kib) * KIB, float(user) + float(system)
+    except (IndexError, ValueError):
+        return None
+
+
+def run_timed(children, commands, timeout, work_dir):
+    """Starts every (argv, Popen keyword arguments) in `commands` at once and waits for all of
+    them, at most `timeout` seconds (then every one is killed and BenchmarkError raised).
+    stderr of each goes to a file in `work_dir` and is returned as text. A non-zero exit code
+    is not an error here: the caller decides (it has the stderr to say why).
+
+    Each command runs under GNU time, which reports the command's own peak RSS and CPU. The
+    wait4() figures of a direct child of this process would be wrong: Python starts children
+    with vfork(), and exec() folds the parent's (this benchmark's, ~100 MiB with boto3) peak
+    RSS into the child's ru_maxrss. GNU time is a small process that uses fork()."""
+    err_files, procs, reports = [], [], []
+    start = time.monotonic()
+    try:
+        for n, (argv, kwargs) in enumerate(commands):
+            err = open(os.path.join(work_dir, f"stderr-{n}.txt"), "w+")
+            err_files.append(err)
+            report = os.path.join(work_dir, f"time-{n}.txt")
+            if os.path.exists(report):
+                os.unlink(report)
+            reports.append(report)
+            wrapped = [TIME_BINARY, "-f", "%M %U %S", "-o", report, *argv]
+            procs.append(children.popen(wrapped, stderr=err, **kwargs))
+        deadline = start + timeout
+        reaped = []
+        for proc, (argv, _) in zip(procs, commands):
+            got = _reap(proc, deadline)
+            if got is None:
+                raise BenchmarkError(f"timed out after {timeout}s: {shlex.join(argv)}")
+            reaped.append(got)
+    except BaseException:
+        for proc in procs:
+            if proc.returncode is None:
+                for pid in _child_pids(proc.pid):  # the command under GNU time, then time
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                proc.kill()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    pass
+        raise
+    finally:
+        texts = []
+        for err in err_files:
+            err.seek(0)
+            texts.append(err.read())
+            err.close()
+    seconds = max(ended for _, _, ended in reaped) - start
+    measured = [_read_time_report(r) or (0, 0.0) for r in reports]
+    return TimedRun(seconds, [code for code, _, _ in reaped], [m[0] for m in measured],
+                    [m[1] for m in measured], texts)
+
+
+def format_detail_table(header, rows):
+    """A Markdown table of already formatted cells (`rows`: lists of strings)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def format_number(value):
+    """Three significant-ish digits, as in format_table."""
+    return _fmt(value)
+
+
+# ---- page cache -------------------------------------------------------------------------------
+
+def drop_file_pages(paths):
+    """Evicts the page cache of each file in `paths` (os.sync() first, so that no dirty page
+    stays behind; posix_fadvise(DONTNEED) drops clean pages only). Unlike
+    /proc/sys/vm/drop_caches this touches only the named files, not other work on the machine.
+    A local file read next comes from the disk."""
+    os.sync()
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+def file_pages_cached(path):
+    """Bytes of `path` in the page cache now (mincore over a read-only mapping)."""
+    import ctypes
+    import mmap
+    size = os.path.getsize(path)
+    if size == 0:
+        return 0
+    page = mmap.PAGESIZE
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        addr = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+        if addr in (None, ctypes.c_void_p(-1).value):
+            raise OSError(ctypes.get_errno(), f"mmap {path}")
+        try:
+            pages = (size + page - 1) // page
+            vec = ctypes.create_string_buffer(pages)
+            if libc.mincore(addr, size, vec) != 0:
+                raise OSError(ctypes.get_errno(), f"mincore {path}")
+            return sum(b & 1 for b in vec.raw) * page
+        finally:
+            libc.munmap(addr, size)
+    finally:
+        os.close(fd)

@@ -256,3 +256,169 @@ def fio_write(children, directory, name, file_size, files_per_job, jobs, timeout
         return job["write"]["runtime"] / 1000.0
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
+
+
+# ---- S3 client peers (bench/client_bench.py) ---------------------------------------------------
+
+def write_s3cmd_config(path, endpoint, access_key, secret_key):
+    """An s3cmd config for a plain-HTTP S3 endpoint (path-style, SigV4, no progress meter)."""
+    host = endpoint.split("://", 1)[1].rstrip("/")
+    lines = ["[default]", f"access_key = {access_key}", f"secret_key = {secret_key}",
+             f"host_base = {host}", f"host_bucket = {host}", "use_https = False",
+             "signature_v2 = False", "bucket_location = us-east-1", "progress_meter = False"]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def write_rclone_config(path, endpoint, access_key, secret_key, remote="tl"):
+    """An rclone config whose remote `remote:` is the S3 endpoint (provider Other, path style)."""
+    lines = [f"[{remote}]", "type = s3", "provider = Other", f"access_key_id = {access_key}",
+             f"secret_access_key = {secret_key}", f"endpoint = {endpoint}", "region = us-east-1",
+             "force_path_style = true"]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+# curl writes its status and byte counts to stderr (%{stderr}), so that stdout can carry the
+# body (into a file at an offset) and the caller can still check every response.
+CURL_CHECK_OUT = r"%{stderr}CURL_RESULT %{http_code} %{size_download} %{size_upload}\n"
+
+
+def byte_ranges(size, streams):
+    """`streams` contiguous (first, last) byte ranges covering `size` bytes."""
+    share = -(-size // streams)
+    return [(i * share, min(size, (i + 1) * share) - 1) for i in range(streams)
+            if i * share < size]
+
+
+def curl_range_command(url, first, last, timeout):
+    """argv of one curl GET of bytes first..last of `url` with its body on stdout."""
+    return [require_tool("curl", "curl"), "-sS", "--max-time", str(timeout), "-r",
+            f"{first}-{last}", "-w", CURL_CHECK_OUT, url]
+
+
+def curl_put_command(uploads, timeout):
+    """argv of one curl process PUTting each (local file, presigned URL) of `uploads` in turn
+    on one keep-alive connection (no 100-continue round trip)."""
+    cmd = [require_tool("curl", "curl"), "-sS", "--max-time", str(timeout), "-H", "Expect:",
+           "-w", CURL_CHECK_OUT]
+    for n, (source, url) in enumerate(uploads):
+        if n:
+            cmd.append("--next")
+            cmd += ["-sS", "--max-time", str(timeout), "-H", "Expect:", "-w", CURL_CHECK_OUT]
+        cmd += ["-o", "/dev/null", "-T", source, url]
+    return cmd
+
+
+def check_curl_results(stderr, expected, what):
+    """Checks the CURL_RESULT lines of one curl process against [(status, downloaded bytes or
+    None, uploaded bytes or None)]."""
+    results = [line.split()[1:] for line in stderr.splitlines()
+               if line.startswith("CURL_RESULT ")]
+    if len(results) != len(expected):
+        raise BenchmarkError(f"{what}: {len(results)} curl results, expected {len(expected)}: "
+                             f"{stderr.strip()[-500:]}")
+    for (status, down, up), (want_status, want_down, want_up) in zip(results, expected):
+        if (int(status) != want_status or (want_down is not None and int(down) != want_down)
+                or (want_up is not None and int(up) != want_up)):
+            raise BenchmarkError(f"{what}: status {status}, {down} bytes down, {up} up; "
+                                 f"expected {want_status}, {want_down}, {want_up}")
+
+
+# ---- FUSE mounts (bench/mount_bench.py) --------------------------------------------------------
+
+def unmount_fuse(mountpoint, timeout=60):
+    """`fusermount3 -u`; if the mount is still there (busy, hung file system), `-u -z` (lazy).
+    Returns True when `mountpoint` is no longer a mount point. Never raises: it runs in
+    `finally` blocks."""
+    tool = shutil.which("fusermount3") or shutil.which("fusermount") or "fusermount3"
+    for flags in (["-u"], ["-u", "-z"]):
+        if not os.path.ismount(mountpoint):
+            return True
+        try:
+            subprocess.run([tool, *flags, mountpoint], capture_output=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return not os.path.ismount(mountpoint)
+
+
+def wait_for_mount(mountpoint, timeout, proc=None):
+    """Waits until `mountpoint` is a mount point; False on timeout or when `proc` exits."""
+    import time
+    deadline = time.monotonic() + timeout
+    while not os.path.ismount(mountpoint):
+        if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+class ForegroundMount:
+    """A FUSE file system that runs in the foreground as our child (s3fs -f, rclone mount):
+    start() returns once `mountpoint` is mounted; stop() unmounts (fusermount3 -u, then -uz),
+    waits a bounded time for the process to exit, and kills it as the last resort."""
+
+    def __init__(self, children, argv, mountpoint, log_path, env=None):
+        self.children = children
+        self.argv = argv
+        self.mountpoint = mountpoint
+        self.log_path = log_path
+        self.env = env
+        self.process = None
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def start(self, timeout=30):
+        os.makedirs(self.mountpoint, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = self.children.popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                               stdin=subprocess.DEVNULL, env=self.env)
+        if not wait_for_mount(self.mountpoint, timeout, self.process):
+            self.stop()
+            raise BenchmarkError(f"{shlex.join(self.argv)[:300]} did not mount within "
+                                 f"{timeout}s:\n{self.log()}")
+        return self
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")[-3000:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout=60):
+        if self.process is None:
+            return
+        unmount_fuse(self.mountpoint)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            unmount_fuse(self.mountpoint)
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+def s3fs_mount_command(bucket, mountpoint, endpoint, passwd_file, extra_options=()):
+    """s3fs-fuse in the foreground against a plain-HTTP S3 endpoint (path style, SigV4), as
+    tests/system/peer_s3fs_mount.py runs it; other settings are s3fs's defaults."""
+    options = [f"url={endpoint}", "use_path_request_style", f"passwd_file={passwd_file}",
+               "endpoint=us-east-1", "dbglevel=warn", *extra_options]
+    return [require_tool("s3fs", "s3fs"), bucket, mountpoint, "-f", "-o", ",".join(options)]
+
+
+def rclone_mount_command(config, remote_path, mountpoint, cache_mode="off", cache_dir=None,
+                         extra=()):
+    """`rclone mount` in the foreground with --vfs-cache-mode `cache_mode` (off, full, ...);
+    `cache_dir` is its --cache-dir (for the full cache)."""
+    cmd = [require_tool("rclone", "rclone"), "--config", config, "mount", remote_path,
+           mountpoint, "--vfs-cache-mode", cache_mode]
+    if cache_dir:
+        cmd += ["--cache-dir", cache_dir]
+    return cmd + list(extra)
