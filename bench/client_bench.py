@@ -300,12 +300,13 @@ class ClientBench:
     def delete_key(self, key):
         self.s3.delete_object(Bucket=BUCKET, Key=key)
 
-    def upload_tree(self, local, prefix, count):
+    def upload_tree(self, local, prefix, count, total_bytes):
         """Uploads a local tree with `trainload cp -r` (setup, not measured) and checks that
         `count` keys arrived."""
         start = time.monotonic()
+        # Bounded by bytes (10 MB/s) and by objects (100/s): far slower than it ever ran.
         done = self.children.run(self.trainload("cp", "-r", "-q", local, self.uri(prefix)),
-                                 timeout=timeout_for(0, count * 5), env=self.env)
+                                 timeout=timeout_for(total_bytes) + count // 100, env=self.env)
         if done.returncode != 0:
             raise BenchmarkError(f"trainload cp -r {local}: {done.stderr[-2000:]}")
         seconds = time.monotonic() - start
@@ -528,7 +529,7 @@ class ClientBench:
         total = count * size
         root, files = self.make_stage_source(name, count, size, random_big)
         prefix = f"stage-{name}/"
-        upload_s = self.upload_tree(root, prefix, count)
+        upload_s = self.upload_tree(root, prefix, count, total)
         label = (f"{count} x {size // KIB} KiB" if size < MIB
                  else f"{count} x {size // MIB} MiB")
         self.notes.append(f"setup: `trainload cp -r` uploaded {label} in {upload_s:.1f} s "
@@ -604,7 +605,7 @@ class ClientBench:
                 open(os.path.join(directory, f"sample-{d * per_dir + i:07d}.jpg"), "wb").close()
         count = per_dir * sz.list_dirs
         prefix = "list/"
-        upload_s = self.upload_tree(root, prefix, count)
+        upload_s = self.upload_tree(root, prefix, count, 0)
         shutil.rmtree(root, ignore_errors=True)
         self.notes.append(f"setup: `trainload cp -r` created {count} empty objects in "
                           f"{upload_s:.1f} s ({count / upload_s:.0f} objects/s)")

@@ -606,17 +606,19 @@ class TorchBench:
         key = {"trainload": f"ckpt/trainload-{size}.pt", "boto3": f"ckpt/boto3-{size}.pt"}
         uri = {side: f"s3://{BUCKET}/{k}" for side, k in key.items()}
         checkpoint = tlt.S3Checkpoint(region=REGION, endpoint=self.server.endpoint)
-        state = self.state_dict(size)
-        expected = self.fingerprint(state)
+        # The only reference to the state dict, so that clearing it frees the memory before
+        # the loads (each of which builds a second one).
+        saved = [self.state_dict(size)]
+        expected = self.fingerprint(saved[0])
         sides = ["trainload", "boto3"]
 
         def save(side):
             if side == "trainload":
                 with checkpoint.writer(uri[side]) as f:
-                    torch.save(state, f)
+                    torch.save(saved[0], f)
             else:
                 buffer = io.BytesIO()
-                torch.save(state, buffer)
+                torch.save(saved[0], buffer)
                 buffer.seek(0)
                 self.s3.upload_fileobj(buffer, BUCKET, key[side])
                 del buffer
@@ -639,7 +641,7 @@ class TorchBench:
                     stored = self.s3.head_object(Bucket=BUCKET, Key=key[side])["ContentLength"]
                     result.nbytes = stored
                     self.record_checkpoint(size, "save", side, run, result)
-            del state
+            saved.clear()
             gc.collect()
             for run in range(self.args.runs):
                 for side in sides if run % 2 == 0 else sides[::-1]:
