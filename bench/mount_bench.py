@@ -479,9 +479,11 @@ class MountBench:
             return None
         os.makedirs(self.args.perf, exist_ok=True)
         data = os.path.join(self.args.perf, f"{name}.data")
-        proc = self.children.popen(["perf", "record", "-g", "-F", "499", "-p", str(pid), "-o",
-                                    data], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        # cpu-clock: VMs often have no hardware counters; dwarf: the binary keeps no frame
+        # pointers, so -g alone loses the callers of libc and libcurl functions.
+        proc = self.children.popen(["perf", "record", "-e", "cpu-clock", "-F", "499",
+                                    "--call-graph", "dwarf,16384", "-p", str(pid), "-o", data],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.3)  # perf attaches before the readers start
         return proc, data, name
 
@@ -496,7 +498,7 @@ class MountBench:
         report = os.path.join(self.args.perf, f"{name}.txt")
         with open(report, "w") as out:
             subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
-                            "--percent-limit", "0.5", "--sort", "comm,dso,symbol", "-g", "none"],
+                            "--percent-limit", "0.5", "--sort", "dso,symbol", "-g", "none"],
                            stdout=out, stderr=subprocess.DEVNULL, timeout=600)
         self.log(f"  perf profile of trainload mount: {report}")
 
@@ -651,9 +653,8 @@ class MountBench:
         self.run_operation([ops[1], ops[4], cp_null], tools)
         self.seq_ops = ops
         budget = self.parse_size(self.args.max_memory) if self.args.max_memory else DEFAULT_BUDGET
-        self.rss_rows.append(Row(f"{ops[4].title} (default budget)", "mount VmHWM", "MiB",
-                                 self.seq4_hwm, limit=(budget + RSS_OVERHEAD) / MIB,
-                                 note="--max-memory 1 GiB (default)"))
+        self.rss_row(f"{ops[4].title}, --max-memory {budget // MIB} MiB", self.seq4_hwm,
+                     budget)
 
     # ---- case: small files ------------------------------------------------------------------
 
@@ -970,8 +971,14 @@ class MountBench:
                 self.unmount(m)
 
         self.run_operation([op], [("trainload", fn)])
-        self.rss_rows.append(Row(op.title, "mount VmHWM", "MiB", hwm,
-                                 limit=(budget + RSS_OVERHEAD) / MIB))
+        self.rss_row(op.title, hwm, budget)
+
+    def rss_row(self, title, hwm, budget):
+        """The target is on the peak: the largest VmHWM of the runs (each listed in a note)."""
+        self.rss_rows.append(Row(f"{title} (max of {len(hwm)} runs)", "mount VmHWM", "MiB",
+                                 [max(hwm)], limit=(budget + RSS_OVERHEAD) / MIB))
+        self.notes.append(f"{title}: trainload mount VmHWM per run " +
+                          ", ".join(f"{v:.0f}" for v in hwm) + " MiB")
 
     # ---- report -------------------------------------------------------------------------------
 
@@ -1110,7 +1117,7 @@ def parse_args():
     args.trainload = os.path.abspath(args.trainload)
     if args.perf:
         args.perf = os.path.abspath(args.perf)
-    for tool in ["dd", "ls", "find", "fusermount3"] + [
+    for tool in ["dd", "ls", "find", "fusermount3"] + (["perf"] if args.perf else []) + [
             {"s3fs": "s3fs", "rclone": "rclone", "rclone-full": "rclone"}[p] for p in args.peers]:
         if not shutil.which(tool):
             parser.error(f"{tool} not found on PATH")
