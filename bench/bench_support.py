@@ -16,6 +16,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import threading
 import time
 
@@ -503,3 +504,30 @@ def file_pages_cached(path):
             libc.munmap(addr, size)
     finally:
         os.close(fd)
+
+
+def run_benchmark(bench, cases, report):
+    """The main loop every benchmark program shares: header, start, each case in turn, then
+    `report()` (the program's tables), the notes and the load at the end. `bench` has header(),
+    start(), case_<name>() methods, a `notes` list and close(), which always runs. Returns the
+    exit code: 0, 2 when a measurement failed its checks, 130 on Ctrl-C."""
+    try:
+        print(bench.header(), flush=True)
+        bench.start()
+        for case in cases:
+            print(f"\n[{case}] {time.strftime('%H:%M:%S')}", flush=True)
+            getattr(bench, f"case_{case}")()
+        report()
+        print()
+        for note in bench.notes:
+            print(f"- {note}")
+        print(f"- load average at end: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+        return 0
+    except BenchmarkError as e:
+        print(f"\nbenchmark failed: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; cleaning up", file=sys.stderr)
+        return 130
+    finally:
+        bench.close()

@@ -48,7 +48,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench_support import (GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
+from bench_support import (run_benchmark, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
                            cpu_seconds, format_detail_table, format_number, format_table,
                            machine_description, median, raise_on_sigterm, run_timed,
                            tool_versions)
@@ -792,29 +792,14 @@ def main():
     args = parse_args()
     raise_on_sigterm()
     bench = ClientBench(args)
-    try:
-        print(bench.header(), flush=True)
-        bench.start()
-        for case in args.cases:
-            print(f"\n[{case}] {time.strftime('%H:%M:%S')}", flush=True)
-            getattr(bench, f"case_{case}")()
+
+
+    def report():
         print("\n### Targets\n")
         print(format_table(bench.target_rows()))
         print("\n### Every tool\n")
         print(bench.detail_table())
-        print()
-        for note in bench.notes:
-            print(f"- {note}")
-        print(f"- load average at end: {open('/proc/loadavg').read().split()[:3]}")
-        return 0
-    except BenchmarkError as e:
-        print(f"\nbenchmark failed: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr)
-        return 130
-    finally:
-        bench.close()
+    return run_benchmark(bench, args.cases, report)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 
-from bench_support import (GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
+from bench_support import (run_benchmark, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
                            cpu_seconds, drop_file_pages, file_pages_cached,
                            format_detail_table, format_number, format_table,
                            machine_description, median, memory_status, raise_on_sigterm,
@@ -1132,31 +1132,15 @@ def main():
     args = parse_args()
     raise_on_sigterm()
     bench = MountBench(args)
-    try:
-        print(bench.header(), flush=True)
-        bench.start()
-        if args.max_memory:
-            bench.notes.append(f"trainload mount --max-memory {args.max_memory}")
-        for case in args.cases:
-            print(f"\n[{case}] {time.strftime('%H:%M:%S')}", flush=True)
-            getattr(bench, f"case_{case}")()
+    if args.max_memory:
+        bench.notes.append(f"trainload mount --max-memory {args.max_memory}")
+
+    def report():
         print("\n### Targets\n")
         print(format_table(bench.target_rows()))
         print("\n### Every tool\n")
         print(bench.detail_table())
-        print()
-        for note in bench.notes:
-            print(f"- {note}")
-        print(f"- load average at end: {open('/proc/loadavg').read().split()[:3]}")
-        return 0
-    except BenchmarkError as e:
-        print(f"\nbenchmark failed: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr)
-        return 130
-    finally:
-        bench.close()
+    return run_benchmark(bench, args.cases, report)
 
 
 if __name__ == "__main__":

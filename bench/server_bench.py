@@ -32,7 +32,6 @@ import shlex
 import shutil
 import sys
 import tempfile
-import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,7 +40,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench_support import (GIB, KIB, MIB, BenchmarkError, Children, MemorySampler,  # noqa: E402
+from bench_support import (run_benchmark, GIB, KIB, MIB, BenchmarkError, Children, MemorySampler,  # noqa: E402
                            Row, cpu_seconds, format_table, machine_description, median,
                            memory_status, raise_on_sigterm, reset_peak_rss, tool_versions)
 from peers import (NginxServer, curl_get_all, curl_get_streams, curl_put_batch,  # noqa: E402
@@ -525,27 +524,12 @@ def main():
     args = parse_args()
     raise_on_sigterm()
     bench = ServerBench(args)
-    try:
-        print(bench.header(), flush=True)
-        bench.start()
-        for case in args.cases:
-            print(f"\n[{case}] {time.strftime('%H:%M:%S')}", flush=True)
-            getattr(bench, f"case_{case}")()
+
+
+    def report():
         print("\n### Results\n")
         print(format_table(bench.rows))
-        print()
-        for note in bench.notes:
-            print(f"- {note}")
-        print(f"- load average at end: {open('/proc/loadavg').read().split()[:3]}")
-        return 0
-    except BenchmarkError as e:
-        print(f"\nbenchmark failed: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr)
-        return 130
-    finally:
-        bench.close()
+    return run_benchmark(bench, args.cases, report)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ import torch  # noqa: E402
 import torch.utils.data  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench_support import (GIB, KIB, MIB, BenchmarkError, Children, MemorySampler,  # noqa: E402
+from bench_support import (run_benchmark, GIB, KIB, MIB, BenchmarkError, Children, MemorySampler,  # noqa: E402
                            Row, cpu_seconds, format_detail_table, format_number, format_table,
                            machine_description, median, raise_on_sigterm, reset_peak_rss,
                            tool_versions)
@@ -783,12 +783,9 @@ def main():
     args = parse_args()
     raise_on_sigterm()
     bench = TorchBench(args)
-    try:
-        print(bench.header(), flush=True)
-        bench.start()
-        for case in args.cases:
-            print(f"\n[{case}] {time.strftime('%H:%M:%S')}", flush=True)
-            getattr(bench, f"case_{case}")()
+
+
+    def report():
         print("\n### Targets\n")
         print(format_table(bench.target_rows()))
         if bench.loader_results:
@@ -797,19 +794,7 @@ def main():
         if bench.checkpoint_results:
             print("\n### Checkpoints (medians)\n")
             print(bench.checkpoint_table())
-        print()
-        for note in bench.notes:
-            print(f"- {note}")
-        print(f"- load average at end: {' '.join(open('/proc/loadavg').read().split()[:3])}")
-        return 0
-    except BenchmarkError as e:
-        print(f"\nbenchmark failed: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr)
-        return 130
-    finally:
-        bench.close()
+    return run_benchmark(bench, args.cases, report)
 
 
 if __name__ == "__main__":
