@@ -36,6 +36,7 @@ struct MountFlags {
   std::string cache_dir;
   std::string max_cache_size;
   size_t max_threads = 16;
+  uint32_t read_ahead_kb = 1024;
 };
 
 Result<uint32_t> ParseMode(const std::string& flag, const std::string& text) {
@@ -104,6 +105,7 @@ Result<fs::MountOptions> MountOptionsFromFlags(const MountFlags& flags,
       std::min(options.prefetch.whole_object_threshold, client.part_size);
   options.foreground = flags.foreground;
   options.max_threads = flags.max_threads;
+  options.kernel_read_ahead_kb = flags.read_ahead_kb;
   return options;
 }
 
@@ -169,6 +171,12 @@ CommandMain RegisterMountCommand(CLI::App& app) {
   cmd->add_option("--max-threads", flags->max_threads, "FUSE requests served at once")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1024}))
+      ->group(behaviour);
+  cmd->add_option("--read-ahead-kb", flags->read_ahead_kb,
+                  "Kernel read-ahead of the mount in KiB, the size of FUSE reads (needs root; "
+                  "0: the system default)")
+      ->capture_default_str()
+      ->check(CLI::Range(uint32_t{0}, uint32_t{1} << 20))
       ->group(behaviour);
   AddClientFlags(*cmd, flags->client);
   return [flags] { return RunMount(*flags); };

@@ -19,14 +19,14 @@ std::unique_ptr<FileHandle> FileHandle::ForWriting(InodeId inode, std::string ke
   return handle;
 }
 
-Result<size_t> FileHandle::Read(uint64_t offset, std::span<std::byte> out) {
+Result<size_t> FileHandle::Read(uint64_t offset, uint64_t length, prefetch::PinnedBytes& out) {
   if (!reader_) {
     return Error(
         MakeFsError(FsError::kBadHandle, "read of " + key_ +
                                              ": the file is open for writing only (a file "
                                              "being written cannot be read until it is closed)"));
   }
-  return reader_->Read(offset, out);
+  return reader_->ReadPinned(offset, length, out);
 }
 
 }  // namespace trainload::fs

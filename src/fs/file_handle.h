@@ -31,10 +31,10 @@ class FileHandle {
   // The object key of a write handle.
   const std::string& key() const { return key_; }
 
-  // Up to out.size() bytes at `offset`, fewer only at the end of the object. Errors: from the
-  // reader (NoSuchKey, PreconditionFailed when the object changed, retries exhausted), or
-  // kBadHandle for a write handle.
-  Result<size_t> Read(uint64_t offset, std::span<std::byte> out);
+  // Up to `length` bytes at `offset`, fewer only at the end of the object, lent in `out` (see
+  // prefetch::PinnedBytes). Errors: from the reader (NoSuchKey, PreconditionFailed when the
+  // object changed, retries exhausted), or kBadHandle for a write handle.
+  Result<size_t> Read(uint64_t offset, uint64_t length, prefetch::PinnedBytes& out);
 
  private:
   FileHandle(InodeId inode, std::string key) : inode_(inode), key_(std::move(key)) {}

@@ -376,8 +376,9 @@ Status Filesystem::RemoveDirectory(InodeId parent, std::string_view name) {
   return Status::Ok();
 }
 
-Result<size_t> Filesystem::Read(FileHandle& handle, uint64_t offset, std::span<std::byte> out) {
-  return handle.Read(offset, out);
+Result<size_t> Filesystem::Read(FileHandle& handle, uint64_t offset, uint64_t length,
+                                prefetch::PinnedBytes& out) {
+  return handle.Read(offset, length, out);
 }
 
 Result<size_t> Filesystem::Write(FileHandle& handle, uint64_t offset,

@@ -92,7 +92,9 @@ class Filesystem {
   Status Unlink(InodeId parent, std::string_view name);
   Status RemoveDirectory(InodeId parent, std::string_view name);
 
-  Result<size_t> Read(FileHandle& handle, uint64_t offset, std::span<std::byte> out);
+  // Lends the bytes (FileHandle::Read): the FUSE reply is written from the read-ahead buffers.
+  Result<size_t> Read(FileHandle& handle, uint64_t offset, uint64_t length,
+                      prefetch::PinnedBytes& out);
   Result<size_t> Write(FileHandle& handle, uint64_t offset, std::span<const std::byte> data);
   // close(2) of one descriptor: commits the upload once data was written (an empty descriptor
   // closed early, as shells do with redirections, commits nothing yet).

@@ -90,12 +90,22 @@ class FilesystemTest : public testing::Test {
     return inode;
   }
 
-  std::string ReadAll(FileHandle& handle, size_t size) {
-    std::string out(size + 10, '\0');
-    auto n = Fs().Read(handle, 0, std::as_writable_bytes(std::span(out.data(), out.size())));
-    EXPECT_TRUE(n.has_value()) << n.error().ToString();
-    out.resize(n.value_or(0));
+  // The bytes a read lends, as a string; nullopt with the error's reason on failure.
+  Result<std::string> ReadAt(FileHandle& handle, uint64_t offset, uint64_t length) {
+    prefetch::PinnedBytes pinned;
+    TL_ASSIGN_OR_RETURN(size_t n, Fs().Read(handle, offset, length, pinned));
+    std::string out;
+    for (std::span<const std::byte> piece : pinned.pieces) {
+      out.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+    }
+    EXPECT_EQ(out.size(), n);
     return out;
+  }
+
+  std::string ReadAll(FileHandle& handle, size_t size) {
+    Result<std::string> out = ReadAt(handle, 0, size + 10);
+    EXPECT_TRUE(out.has_value()) << out.error().ToString();
+    return out.value_or("");
   }
 
   std::vector<std::string> List(InodeId dir) {
@@ -160,13 +170,11 @@ TEST_F(FilesystemTest, ReadsThroughThePrefetcherPinnedToTheVersion) {
 
   // Replaced behind the mount: the open handle fails rather than mixing versions ...
   client_.PutObject("b", "obj", std::string(data.size(), 'N'));
-  std::string buffer(4096, '\0');
-  auto n = Fs().Read(*again->handle, 2 << 20,
-                     std::as_writable_bytes(std::span(buffer.data(), buffer.size())));
-  if (n.has_value()) {
-    EXPECT_EQ(buffer.substr(0, *n), data.substr(2 << 20, *n));
+  Result<std::string> read = ReadAt(*again->handle, 2 << 20, 4096);
+  if (read.has_value()) {
+    EXPECT_EQ(*read, data.substr(2 << 20, read->size()));
   } else {
-    EXPECT_EQ(n.error().reason(), "PreconditionFailed");
+    EXPECT_EQ(read.error().reason(), "PreconditionFailed");
   }
   // ... and once the TTL passed, a new open reads the new object, with the page cache dropped.
   clock_.now += 1000;

@@ -202,11 +202,11 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t, fuse_fi
 
 void Read(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
   FuseFilesystem& self = Self(req);
-  std::unique_ptr<std::byte[]> buffer = self.TakeBuffer(size);
-  auto n = self.fs().Read(FileOf(fi), static_cast<uint64_t>(offset),
-                          std::span<std::byte>(buffer.get(), size));
+  // The reply is written to /dev/fuse straight from the read-ahead buffers, which `pinned`
+  // holds until it is: no copy between the GET and the kernel.
+  prefetch::PinnedBytes pinned;
+  auto n = self.fs().Read(FileOf(fi), static_cast<uint64_t>(offset), size, pinned);
   if (!n.has_value()) {
-    self.ReturnBuffer(std::move(buffer), size);
     // A read of an object deleted behind the mount is an I/O error, not "no such file": the
     // file was open.
     if (ToErrno(n.error()) == ENOENT) {
@@ -214,8 +214,13 @@ void Read(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info*
     }
     return ReplyError(req, "read", n.error());
   }
-  fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.get()), *n);
-  self.ReturnBuffer(std::move(buffer), size);
+  // At most a few pieces: a read spans the parts it crosses.
+  std::vector<iovec> iov;
+  iov.reserve(pinned.pieces.size());
+  for (std::span<const std::byte> piece : pinned.pieces) {
+    iov.push_back(iovec{const_cast<std::byte*>(piece.data()), piece.size()});
+  }
+  fuse_reply_iov(req, iov.data(), static_cast<int>(iov.size()));
 }
 
 void Write(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t offset,
@@ -496,26 +501,6 @@ void FuseFilesystem::InvalidateEntry(InodeId parent, const std::string& name) {
   if (session_ == nullptr) return;
   // Best effort: an error means the kernel did not have the entry anyway.
   (void)fuse_lowlevel_notify_inval_entry(session_, parent, name.data(), name.size());
-}
-
-std::unique_ptr<std::byte[]> FuseFilesystem::TakeBuffer(size_t size) {
-  if (size > kReadBuffer) return std::make_unique_for_overwrite<std::byte[]>(size);
-  {
-    std::lock_guard lock(buffers_mu_);
-    if (!buffers_.empty()) {
-      auto buffer = std::move(buffers_.back());
-      buffers_.pop_back();
-      return buffer;
-    }
-  }
-  return std::make_unique_for_overwrite<std::byte[]>(kReadBuffer);
-}
-
-void FuseFilesystem::ReturnBuffer(std::unique_ptr<std::byte[]> buffer, size_t size) {
-  if (size > kReadBuffer) return;
-  std::lock_guard lock(buffers_mu_);
-  // One per worker thread is all that can be in use at once.
-  if (buffers_.size() < fs_.options().max_threads) buffers_.push_back(std::move(buffer));
 }
 
 }  // namespace trainload::fs

@@ -5,7 +5,8 @@
 // refuses at once what the mount does not do (rename, links, mknod, xattrs, fallocate).
 //
 // The session's userdata is the FuseFilesystem; libfuse calls the operations from its worker
-// threads. Thread-safe: the Filesystem is, and the read buffers are pooled under a mutex.
+// threads. Thread-safe, as the Filesystem is. Read replies are written from the read-ahead
+// buffers themselves (prefetch::PinnedBytes), with no copy in between.
 #pragma once
 
 #include <cstddef>
@@ -46,17 +47,11 @@ class FuseFilesystem final : public KernelCache {
   double cache_timeout() const { return cache_timeout_; }
   bool log_errors() const { return log_errors_; }
 
-  // A buffer of at least `size` bytes for one read reply, returned with ReturnBuffer.
-  std::unique_ptr<std::byte[]> TakeBuffer(size_t size);
-  void ReturnBuffer(std::unique_ptr<std::byte[]> buffer, size_t size);
-
  private:
   Filesystem& fs_;
   fuse_session* session_ = nullptr;
   const double cache_timeout_;
   const bool log_errors_;
-  std::mutex buffers_mu_;
-  std::vector<std::unique_ptr<std::byte[]>> buffers_;  // guarded by buffers_mu_; kReadBuffer each
 };
 
 }  // namespace trainload::fs

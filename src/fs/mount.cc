@@ -21,6 +21,7 @@
 #include "cache/block_cache.h"
 #include "fs/filesystem.h"
 #include "fs/fuse_filesystem.h"
+#include "fs/kernel_read_ahead.h"
 #include "prefetch/prefetcher.h"
 
 namespace trainload::fs {
@@ -140,6 +141,12 @@ Result<std::unique_ptr<Mount>> Mount::Create(const MountOptions& options,
                             "/etc/fuse.conf?)"));
   }
   mount->mounted_ = true;
+  if (options.kernel_read_ahead_kb > 0) {
+    Status read_ahead = SetKernelReadAhead(options.mountpoint, options.kernel_read_ahead_kb);
+    if (!read_ahead.ok()) {
+      mount->warning_ = read_ahead.message() + " (FUSE reads stay at the system default size)";
+    }
+  }
   return mount;
 }
 
@@ -181,6 +188,8 @@ std::string Mount::Summary() const {
     add("bytes_from_cache", p.bytes_from_cache);
     add("window_resets", p.window_resets);
     add("memory_peak", p.memory_peak);
+    add("buffers_mapped", p.buffers_mapped);
+    add("buffers_reused", p.buffers_reused);
   }
   if (cache_) {
     cache::CacheStats c = cache_->stats();
@@ -196,8 +205,8 @@ std::string Mount::Summary() const {
 
 namespace {
 
-// The background child's report to its parent: "O" when mounted, or
-// "E<status code>\n<reason>\n<message>" on failure.
+// The background child's report to its parent: "O<warning>" when mounted (the warning may be
+// empty), or "E<status code>\n<reason>\n<message>" on failure.
 void Report(int fd, const std::string& message) {
   const char* p = message.data();
   size_t left = message.size();
@@ -225,6 +234,7 @@ Status ServeInForeground(const MountOptions& options, const ClientOptions& clien
   TL_ASSIGN_OR_RETURN(std::unique_ptr<Mount> mount, Mount::Create(options, client_options));
   std::cerr << "trainload mount: " << MountUri(options) << " mounted at " << options.mountpoint
             << std::endl;
+  if (!mount->warning().empty()) std::cerr << "trainload mount: " << mount->warning() << std::endl;
   Status status = mount->Run();
   std::cerr << mount->Summary() << std::endl;
   return status;
@@ -267,7 +277,7 @@ Status MountAndServe(const MountOptions& given, const ClientOptions& client_opti
       // Harmless: the daemon only keeps its start directory busy.
     }
     DetachStdio();
-    Report(pipe_fds[1], "O");
+    Report(pipe_fds[1], "O" + (*mount)->warning());
     close(pipe_fds[1]);
     Status status = (*mount)->Run();
     mount->reset();
@@ -283,7 +293,10 @@ Status MountAndServe(const MountOptions& given, const ClientOptions& client_opti
     message.append(buffer, static_cast<size_t>(n));
   }
   close(pipe_fds[0]);
-  if (message == "O") return Status::Ok();
+  if (!message.empty() && message[0] == 'O') {
+    if (message.size() > 1) std::cerr << "trainload mount: " << message.substr(1) << std::endl;
+    return Status::Ok();
+  }
   if (!message.empty() && message[0] == 'E') {
     waitpid(child, nullptr, 0);
     size_t code_end = message.find('\n');

@@ -57,6 +57,10 @@ class Mount {
   // the cache, peak read-ahead memory, cache hits, misses, evictions and corrupt blocks found.
   std::string Summary() const;
 
+  // Why the kernel read-ahead (MountOptions::kernel_read_ahead_kb) could not be set, or "":
+  // the mount works all the same, with smaller READ requests.
+  const std::string& warning() const { return warning_; }
+
  private:
   explicit Mount(const MountOptions& options);
 
@@ -70,6 +74,7 @@ class Mount {
   fuse_session* session_ = nullptr;
   bool mounted_ = false;
   bool signal_handlers_ = false;
+  std::string warning_;
 };
 
 // Runs `trainload mount` as described above. In the background the parent returns Ok once the

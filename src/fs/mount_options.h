@@ -41,6 +41,10 @@ struct MountOptions {
   std::string cache_dir;        // empty: no local block cache
   uint64_t max_cache_size = 0;  // with cache_dir; 0: the cache disk's free space less 5%
 
+  // The kernel's read-ahead for the mount (/sys/class/bdi/<dev>/read_ahead_kb), which sets the
+  // size of FUSE READ requests: 1 MiB matches max_readahead. 0: leave the system default.
+  uint32_t kernel_read_ahead_kb = 1024;
+
   bool foreground = false;  // else the process forks and the parent returns once mounted
   size_t max_threads = 16;  // FUSE worker threads (requests handled at once)
 };

@@ -16,13 +16,6 @@ cache::BlockId BlockOf(const ObjectRef& object, uint64_t index) {
 
 }  // namespace
 
-Part::Part(uint64_t first, uint64_t length, MemoryCharge charge)
-    : first(first),
-      length(length),
-      // Not zero-filled: every byte is overwritten by the cache or the GET before it is read.
-      data(std::make_unique_for_overwrite<std::byte[]>(length)),
-      charge(std::move(charge)) {}
-
 Result<uint64_t> FillPart(const FetchTarget& target, Part& part) {
   const ObjectRef& object = *target.object;
   uint64_t from = part.first;
@@ -35,7 +28,7 @@ Result<uint64_t> FillPart(const FetchTarget& target, Part& part) {
     std::unique_ptr<std::byte[]> last_block;
     while (from < part.end()) {
       uint64_t expected = std::min(block, object.size - from);
-      std::byte* dest = part.data.get() + (from - part.first);
+      std::byte* dest = part.data() + (from - part.first);
       std::span<std::byte> slot(dest, block);
       if (expected < block) {
         last_block = std::make_unique_for_overwrite<std::byte[]>(block);
@@ -56,7 +49,7 @@ Result<uint64_t> FillPart(const FetchTarget& target, Part& part) {
   target.counters->get_requests.fetch_add(1, std::memory_order_relaxed);
   Result<size_t> got = target.client->GetRange(
       object.bucket, object.key, range,
-      std::span<std::byte>(part.data.get() + (from - part.first), range.length()), options);
+      std::span<std::byte>(part.data() + (from - part.first), range.length()), options);
   if (!got.has_value()) {
     if (got.error().reason() == "PreconditionFailed") {
       return Error(Status(StatusCode::kAborted,
@@ -83,7 +76,7 @@ void StoreBlocks(const FetchTarget& target, const Part& part, uint64_t from) {
   while (from < part.end()) {
     uint64_t length = std::min(block, object.size - from);
     if (from + length > part.end()) return;  // not a whole block: never cache a fragment
-    std::span<const std::byte> data(part.data.get() + (from - part.first), length);
+    std::span<const std::byte> data(part.data() + (from - part.first), length);
     (void)target.cache->Put(BlockOf(object, from / block), data);
     from += length;
   }

@@ -4,9 +4,9 @@
 //
 // Ownership: a Part is shared between its reader (which drops it when it is read, trimmed or no
 // longer wanted) and the fetch task (which keeps it alive until the GET and the cache writes are
-// over). Its buffer's memory charge is released when the last owner lets go, so the budget
-// always covers every live buffer. The data is written only by the fetch task, before `done` is
-// set; after that it is immutable and may be read without a lock.
+// over). Its buffer (with the memory charge paying for it) goes back to the BufferPool when the
+// last owner lets go, so the budget always covers every live buffer. The data is written only by
+// the fetch task, before `done` is set; after that it is immutable and may be read without a lock.
 #pragma once
 
 #include <atomic>
@@ -15,7 +15,7 @@
 #include <memory>
 #include <span>
 
-#include "prefetch/memory_limiter.h"
+#include "prefetch/buffer_pool.h"
 #include "prefetch/prefetcher.h"
 #include "trainload/client.h"
 #include "trainload/status.h"
@@ -30,15 +30,16 @@ struct PrefetchCounters {
 };
 
 struct Part {
-  Part(uint64_t first, uint64_t length, MemoryCharge charge);
+  Part(uint64_t first, PartBuffer buffer)
+      : first(first), length(buffer.size()), buffer(std::move(buffer)) {}
 
   uint64_t end() const { return first + length; }
-  std::span<const std::byte> bytes() const { return {data.get(), length}; }
+  std::byte* data() const { return buffer.data(); }
+  std::span<const std::byte> bytes() const { return {buffer.data(), length}; }
 
   const uint64_t first;
   const uint64_t length;
-  const std::unique_ptr<std::byte[]> data;  // `length` bytes
-  MemoryCharge charge;
+  const PartBuffer buffer;  // `length` bytes
   // Set by the reader when it no longer wants the part: a queued fetch then does nothing.
   std::atomic<bool> dropped{false};
   // Guarded by the owning reader's completion mutex.
@@ -54,12 +55,12 @@ struct FetchTarget {
   PrefetchCounters* counters = nullptr;
 };
 
-// Fills part.data[0, part.length) (does not touch done/status). On success returns the offset
+// Fills part.data()[0, part.length) (does not touch done/status). On success returns the offset
 // from which the bytes came from S3 (part.end() when all came from the cache), for StoreBlocks.
 // Errors name the bucket and key; a replaced object gives kAborted, reason "PreconditionFailed".
 Result<uint64_t> FillPart(const FetchTarget& target, Part& part);
 
-// Stores the whole blocks of part.data from `from` (block-aligned) to the part's end in the
+// Stores the whole blocks of part.data() from `from` (block-aligned) to the part's end in the
 // cache. Best effort: errors are ignored, the data is already delivered.
 void StoreBlocks(const FetchTarget& target, const Part& part, uint64_t from);
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "prefetch/buffer_pool.h"
 #include "prefetch/fetch_pool.h"
 #include "prefetch/memory_limiter.h"
 #include "prefetch/part_fetch.h"
@@ -24,6 +25,7 @@ struct PrefetchContext {
         options(options),
         alignment(alignment),
         memory(options.max_memory),
+        buffers(memory),
         pool(options.fetch_threads) {}
 
   Client& client;
@@ -31,6 +33,7 @@ struct PrefetchContext {
   const PrefetchOptions options;
   const uint64_t alignment;  // the cache's block size, 1 without a cache
   MemoryLimiter memory;
+  BufferPool buffers;  // part buffers, charged to `memory`
   PrefetchCounters counters;
   ReaderRegistry registry;
   // Last, so it is destroyed first: joining it waits for running fetches, which use the members

@@ -32,7 +32,9 @@ class PrefetcherImpl final : public Prefetcher {
                          .bytes_fetched = c.bytes_fetched.load(),
                          .bytes_from_cache = c.bytes_from_cache.load(),
                          .window_resets = c.window_resets.load(),
-                         .memory_peak = context_.memory.peak()};
+                         .memory_peak = context_.memory.peak(),
+                         .buffers_mapped = context_.buffers.mapped(),
+                         .buffers_reused = context_.buffers.reused()};
   }
 
  private:

@@ -29,6 +29,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "trainload/client.h"
 #include "trainload/status.h"
@@ -64,6 +65,26 @@ struct PrefetchStats {
   uint64_t bytes_from_cache = 0;  // from the BlockCache
   uint64_t window_resets = 0;     // non-sequential reads that dropped the window
   uint64_t memory_peak = 0;       // highest budget use seen (<= max_memory)
+  uint64_t buffers_mapped = 0;    // part buffers of >= 1 MiB newly mapped
+  uint64_t buffers_reused = 0;    // ... and taken again from the pool instead
+};
+
+// Bytes lent by a reader without copying them: `pieces`, in order, point into the reader's
+// buffers and stay valid while this object lives (it holds those buffers, and their memory
+// charge, until destroyed or cleared).
+struct PinnedBytes {
+  std::vector<std::span<const std::byte>> pieces;
+  std::vector<std::shared_ptr<const void>> holds;
+
+  size_t size() const {
+    size_t n = 0;
+    for (std::span<const std::byte> piece : pieces) n += piece.size();
+    return n;
+  }
+  void Clear() {
+    pieces.clear();
+    holds.clear();
+  }
 };
 
 class PrefetchingReader {
@@ -74,6 +95,9 @@ class PrefetchingReader {
   // exhausted), each naming bucket and key; kAborted with reason "PreconditionFailed" when the
   // object no longer has the etag given at Open(). After an error a later Read() tries again.
   virtual Result<size_t> Read(uint64_t offset, std::span<std::byte> out) = 0;
+  // As Read(), but lends the bytes in `out` (cleared first) instead of copying them: for a
+  // caller that hands them on, such as a FUSE reply written straight from the part buffers.
+  virtual Result<size_t> ReadPinned(uint64_t offset, uint64_t length, PinnedBytes& out) = 0;
   virtual const ObjectRef& object() const = 0;
 };
 

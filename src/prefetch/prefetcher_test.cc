@@ -132,6 +132,40 @@ TEST_F(PrefetcherTest, ReadsArrivingOutOfOrderAreOneStream) {
   EXPECT_EQ(prefetcher->stats().bytes_fetched, data.size());
 }
 
+TEST_F(PrefetcherTest, PinnedReadLendsThePartsItSpansAndKeepsThemAlive) {
+  std::string data = Bytes(4 * MiB, 12);
+  ObjectRef object = Store("pinned", data);
+  auto prefetcher = Make(SmallOptions());
+  ASSERT_NE(prefetcher, nullptr);
+  auto reader = prefetcher->Open(object);
+  ASSERT_EQ(ReadAt(*reader, 0, 200 * KiB), data.substr(0, 200 * KiB));
+  // 200 KiB .. 700 KiB crosses the first part (256 KiB) into the next ones.
+  PinnedBytes pinned;
+  Result<size_t> n = reader->ReadPinned(200 * KiB, 500 * KiB, pinned);
+  ASSERT_TRUE(n.has_value()) << n.error().ToString();
+  ASSERT_EQ(*n, 500 * KiB);
+  EXPECT_EQ(pinned.size(), 500 * KiB);
+  EXPECT_GE(pinned.pieces.size(), 2u);
+  EXPECT_EQ(pinned.holds.size(), pinned.pieces.size());
+  // Closing the reader does not take the lent bytes away, nor their memory charge.
+  reader.reset();
+  std::string lent;
+  for (std::span<const std::byte> piece : pinned.pieces) {
+    lent.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+  }
+  EXPECT_EQ(lent, data.substr(200 * KiB, 500 * KiB));
+  // At the end of the object: fewer bytes; past it: none.
+  reader = prefetcher->Open(object);
+  n = reader->ReadPinned(4 * MiB - 10, 100, pinned);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 10u);
+  EXPECT_EQ(pinned.size(), 10u);
+  n = reader->ReadPinned(4 * MiB, 100, pinned);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 0u);
+  EXPECT_TRUE(pinned.pieces.empty());
+}
+
 TEST_F(PrefetcherTest, AFailedReadIsRetriedByTheNextRead) {
   std::string data = Bytes(4 * MiB, 2);
   ObjectRef object = Store("flaky", data);

@@ -34,6 +34,9 @@ class Reader final : public PrefetchingReader {
   Result<size_t> Read(uint64_t offset, std::span<std::byte> out) override {
     return core_->Read(offset, out);
   }
+  Result<size_t> ReadPinned(uint64_t offset, uint64_t length, PinnedBytes& out) override {
+    return core_->ReadPinned(offset, length, out);
+  }
   const ObjectRef& object() const override { return core_->object(); }
 
  private:
@@ -128,7 +131,8 @@ void ReaderCore::Schedule(uint64_t pos, uint64_t read_end, bool may_wait) {
       window_.MemoryRefused();
       return;
     }
-    auto part = std::make_shared<Part>(plan->first, bytes, MemoryCharge(&context_.memory, bytes));
+    auto part = std::make_shared<Part>(
+        plan->first, context_.buffers.Take(bytes, MemoryCharge(&context_.memory, bytes)));
     parts_.push_back(part);
     window_.FetchIssued(*plan);
     context_.pool.Submit([core = shared_from_this(), part] { core->RunFetch(part); },
@@ -153,8 +157,20 @@ void ReaderCore::RunFetch(const std::shared_ptr<Part>& part) {
 }
 
 Result<size_t> ReaderCore::Read(uint64_t offset, std::span<std::byte> out) {
-  if (offset >= object_.size || out.empty()) return 0;
-  const uint64_t length = std::min<uint64_t>(out.size(), object_.size - offset);
+  PinnedBytes pinned;
+  TL_ASSIGN_OR_RETURN(size_t n, ReadPinned(offset, out.size(), pinned));
+  size_t copied = 0;
+  for (std::span<const std::byte> piece : pinned.pieces) {
+    std::memcpy(out.data() + copied, piece.data(), piece.size());
+    copied += piece.size();
+  }
+  return n;
+}
+
+Result<size_t> ReaderCore::ReadPinned(uint64_t offset, uint64_t requested, PinnedBytes& out) {
+  out.Clear();
+  if (offset >= object_.size || requested == 0) return 0;
+  const uint64_t length = std::min<uint64_t>(requested, object_.size - offset);
   const uint64_t end = offset + length;
   std::lock_guard call(call_mu_);
   Touch();
@@ -190,10 +206,14 @@ Result<size_t> ReaderCore::Read(uint64_t offset, std::span<std::byte> out) {
       DropParts(static_cast<size_t>(it - parts_.begin()));
       window_.DroppedFrom(part->first);
       Touch();
+      out.Clear();
       return Error(part->status);
     }
+    // Done parts are immutable: the caller may read them without a lock, for as long as it
+    // holds them (even after the reader trims or drops them).
     uint64_t n = std::min(end, part->end()) - pos;
-    std::memcpy(out.data() + (pos - offset), part->data.get() + (pos - part->first), n);
+    out.pieces.emplace_back(part->data() + (pos - part->first), n);
+    out.holds.push_back(std::move(part));
     pos += n;
   }
   window_.EndRead(end);

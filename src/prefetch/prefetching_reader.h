@@ -1,8 +1,9 @@
 // The state of one open reader, shared by its PrefetchingReader handle, the fetch tasks of its
 // parts and the registry (which may reclaim its buffers while it is idle). ReadWindow decides
 // what to fetch; ReaderCore turns the decisions into parts: it reserves memory, submits fetches,
-// waits for the part under the read position and copies from it into the caller's span (the
-// only copy after the GET), and drops parts that fall behind the backward-seek window.
+// waits for the part under the read position and lends its bytes to the caller (ReadPinned) or
+// copies them into the caller's span (Read: the only copy after the GET), and drops parts that
+// fall behind the backward-seek window.
 //
 // Locks (in this order): call_mu_ serializes Read(), TryReclaim() and Close() and guards the
 // window and the part list; done_mu_ guards each part's done/status and is what fetch tasks
@@ -39,6 +40,7 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // Starts fetching a whole small object, if memory allows now (else the first Read() does).
   void Start();
   Result<size_t> Read(uint64_t offset, std::span<std::byte> out);
+  Result<size_t> ReadPinned(uint64_t offset, uint64_t length, PinnedBytes& out);
   // Drops every buffer; later fetches of this reader do nothing.
   void Close();
 

@@ -177,6 +177,26 @@ def test_shell_tools_read_the_stored_bytes(trainload_bin, server, data, workdir)
     assert m.exit_code == 0, m.log()
 
 
+def kernel_read_ahead_kb(mountpoint):
+    dev = os.stat(mountpoint).st_dev
+    with open(f"/sys/class/bdi/{os.major(dev)}:{os.minor(dev)}/read_ahead_kb") as f:
+        return int(f.read())
+
+
+def test_kernel_read_ahead_makes_fuse_reads_large(trainload_bin, server, data, workdir):
+    # The kernel's default of 128 KiB would cut every read into 128 KiB FUSE requests.
+    bucket, objects = data
+    assert os.geteuid() == 0, "this test sets /sys/class/bdi/*/read_ahead_kb: run it as root"
+    with mounted(trainload_bin, server, bucket, workdir, "readahead") as m:
+        assert kernel_read_ahead_kb(m.mountpoint) == 1024
+        assert_same_bytes(read_file(m.path("data/big.bin")), objects["data/big.bin"], "read")
+    assert m.exit_code == 0, m.log()
+    with mounted(trainload_bin, server, bucket, workdir, "readahead", "--read-ahead-kb",
+                 "256") as m:
+        assert kernel_read_ahead_kb(m.mountpoint) == 256
+    assert m.exit_code == 0, m.log()
+
+
 def test_namespace_mapping(trainload_bin, server, s3, data, workdir):
     bucket, objects = data
     with mounted(trainload_bin, server, bucket, workdir, "names") as m:
