@@ -444,8 +444,15 @@ bool QueryHasParam(std::string_view raw_query, std::initializer_list<std::string
     if (end == std::string_view::npos) end = raw_query.size();
     std::string_view raw_name = raw_query.substr(start, end - start);
     raw_name = raw_name.substr(0, raw_name.find('='));
-    std::string name = PercentDecode(raw_name).value_or(std::string(raw_name));
-    if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) return true;
+    // Runs twice per request: a name with nothing to decode is compared as it is, unallocated.
+    bool found;
+    if (raw_name.find_first_of("%+") == std::string_view::npos) {
+      found = std::find(wanted.begin(), wanted.end(), raw_name) != wanted.end();
+    } else {
+      std::string name = PercentDecode(raw_name).value_or(std::string(raw_name));
+      found = std::find(wanted.begin(), wanted.end(), name) != wanted.end();
+    }
+    if (found) return true;
     start = end + 1;
   }
   return false;

@@ -12,7 +12,8 @@ DigestPipeline::DigestPipeline(std::optional<ChecksumAlgorithm> algorithm, bool 
   if (!threaded) return;
   for (size_t i = 0; i < kChunks; ++i) {
     auto chunk = std::make_unique<Chunk>();
-    chunk->data.resize(kChunkBytes);
+    // Uninitialized: every byte hashed is received or copied in first.
+    chunk->data = std::make_unique_for_overwrite<std::byte[]>(kChunkBytes);
     free_.push_back(std::move(chunk));
   }
   worker_ = std::thread([this] { Run(); });
@@ -30,29 +31,44 @@ DigestPipeline::~DigestPipeline() {
 
 void DigestPipeline::Hash(std::span<const std::byte> data) {
   md5_.Update(data);
-  if (checksummer_) checksummer_->Update(data);
   if (sha256_) sha256_->Update(data);
 }
 
+void DigestPipeline::TakeFreeChunk() {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [this] { return !free_.empty(); });
+  filling_ = std::move(free_.back());
+  free_.pop_back();
+  filling_->size = 0;
+}
+
 void DigestPipeline::Update(std::span<const std::byte> data) {
-  if (!worker_.joinable()) {
+  if (checksummer_) checksummer_->Update(data);
+  if (!threaded()) {
     Hash(data);
     return;
   }
   while (!data.empty()) {
-    if (!filling_) {
-      std::unique_lock lock(mu_);
-      changed_.wait(lock, [this] { return !free_.empty(); });
-      filling_ = std::move(free_.back());
-      free_.pop_back();
-      filling_->size = 0;
-    }
+    if (!filling_) TakeFreeChunk();
     size_t n = std::min(data.size(), kChunkBytes - filling_->size);
-    std::memcpy(filling_->data.data() + filling_->size, data.data(), n);
+    std::memcpy(filling_->data.get() + filling_->size, data.data(), n);
     filling_->size += n;
     data = data.subspan(n);
     if (filling_->size == kChunkBytes) Submit(std::move(filling_));
   }
+}
+
+std::span<std::byte> DigestPipeline::ReceiveBuffer() {
+  if (!filling_) TakeFreeChunk();
+  return std::span(filling_->data.get() + filling_->size, kChunkBytes - filling_->size);
+}
+
+void DigestPipeline::Received(size_t n) {
+  if (n == 0) return;
+  std::span<const std::byte> data(filling_->data.get() + filling_->size, n);
+  if (checksummer_) checksummer_->Update(data);
+  filling_->size += n;
+  if (filling_->size == kChunkBytes) Submit(std::move(filling_));
 }
 
 void DigestPipeline::Submit(std::unique_ptr<Chunk> chunk) {
@@ -73,7 +89,7 @@ void DigestPipeline::Run() {
       chunk = std::move(full_.front());
       full_.pop_front();
     }
-    Hash(std::span(chunk->data.data(), chunk->size));
+    Hash(std::span(chunk->data.get(), chunk->size));
     {
       std::lock_guard lock(mu_);
       free_.push_back(std::move(chunk));
@@ -83,11 +99,13 @@ void DigestPipeline::Run() {
 }
 
 Digests DigestPipeline::Finish() {
-  if (worker_.joinable()) {
+  if (threaded()) {
     if (filling_ && filling_->size > 0) Submit(std::move(filling_));
     {
       std::unique_lock lock(mu_);
-      changed_.wait(lock, [this] { return full_.empty() && free_.size() == kChunks - (filling_ ? 1 : 0); });
+      changed_.wait(lock, [this] {
+        return full_.empty() && free_.size() == kChunks - (filling_ ? 1 : 0);
+      });
       closing_ = true;
     }
     changed_.notify_all();

@@ -1,11 +1,15 @@
 // The digests of an upload body — MD5 (the ETag), the S3 checksum being verified or stored, and
-// SHA-256 when the request signs its payload — computed either inline or, for large bodies, on a
-// second thread so that hashing overlaps with receiving and writing (MD5 alone runs at about
-// 0.5 GB/s per core, below what one connection delivers).
+// SHA-256 when the request signs its payload — computed either inline or, for large bodies, with
+// MD5 and SHA-256 on a second thread so that hashing overlaps with receiving and writing (MD5
+// alone runs at about 0.5 GB/s per core, below what one connection delivers, so that thread
+// bounds a large PUT and gets nothing else to do).
 //
-// In threaded mode Update() copies the bytes into one of a few fixed chunks and returns; the
-// copy costs a fraction of the hashing it moves off the receiving thread, and it frees the
-// caller's buffer at once. Not thread-safe: one caller; the worker is internal.
+// In threaded mode the body lives in a few fixed chunks that circulate between the caller and
+// the worker. The caller either receives straight into one (ReceiveBuffer() then Received(),
+// no copy at all) or hands bytes to Update(), which copies them into one; either way the
+// checksum (CRC, several GB/s) is computed on the caller's thread while the bytes are hot in
+// its cache, and the chunk goes to the worker once full. The caller blocks only when every chunk
+// is waiting to be hashed. Not thread-safe: one caller; the worker is internal.
 #pragma once
 
 #include <condition_variable>
@@ -37,26 +41,39 @@ class DigestPipeline {
   DigestPipeline(const DigestPipeline&) = delete;
   DigestPipeline& operator=(const DigestPipeline&) = delete;
 
+  bool threaded() const { return worker_.joinable(); }
+
+  // Digests `data` (copied into a chunk in threaded mode).
   void Update(std::span<const std::byte> data);
+
+  // Threaded mode only: free space (never empty) at the end of the chunk being filled, to
+  // receive body bytes into. The span stays valid until the next call of any other method.
+  std::span<std::byte> ReceiveBuffer();
+  // The first `n` bytes of the last ReceiveBuffer() are the next body bytes: digests them.
+  void Received(size_t n);
+
   // All bytes given so far, digested. The pipeline may not be used afterwards.
   Digests Finish();
 
  private:
   static constexpr size_t kChunkBytes = 1 << 20;
-  static constexpr size_t kChunks = 4;
+  // Deep enough that a short stall of the caller (a socket read, a page-cache write waiting for
+  // writeback) does not idle the worker: 8 MiB is ~16 ms of MD5.
+  static constexpr size_t kChunks = 8;
 
   struct Chunk {
-    std::vector<std::byte> data;
+    std::unique_ptr<std::byte[]> data;
     size_t size = 0;
   };
 
-  void Hash(std::span<const std::byte> data);
+  void Hash(std::span<const std::byte> data);  // worker's part (inline mode: all of it)
+  void TakeFreeChunk();
   void Submit(std::unique_ptr<Chunk> chunk);
   void Run();
 
-  Digest md5_{DigestAlgorithm::kMd5};
-  std::unique_ptr<Checksummer> checksummer_;
-  std::optional<Digest> sha256_;
+  std::unique_ptr<Checksummer> checksummer_;  // caller's thread
+  Digest md5_{DigestAlgorithm::kMd5};         // worker's thread once started
+  std::optional<Digest> sha256_;              // worker's thread once started
 
   // Threaded mode.
   std::unique_ptr<Chunk> filling_;  // caller's side

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
 namespace trainload::server {
@@ -32,6 +33,43 @@ TEST(DigestPipelineTest, ThreadedAndInlineGiveTheSameDigestsForAnySplit) {
       EXPECT_EQ(d.sha256, std::string(reinterpret_cast<const char*>(sha.data()), sha.size()));
     }
   }
+}
+
+TEST(DigestPipelineTest, ReceivingIntoChunksGivesTheSameDigestsAsUpdate) {
+  for (size_t size : {1ul, (1ul << 20) - 1, 1ul << 20, (9ul << 20) + 5}) {
+    std::string data = Data(size);
+    DigestPipeline pipeline(ChecksumAlgorithm::kCrc32c, /*sha256=*/true, /*threaded=*/true);
+    ASSERT_TRUE(pipeline.threaded());
+    std::mt19937 rng(static_cast<uint32_t>(size) + 1);
+    for (size_t at = 0; at < data.size();) {
+      // Alternate both ways in, as a body that switches between them would.
+      size_t n = std::min<size_t>(data.size() - at, rng() % 200000 + 1);
+      if (rng() % 2 == 0) {
+        pipeline.Update(std::as_bytes(std::span(data.data() + at, n)));
+      } else {
+        std::span<std::byte> space = pipeline.ReceiveBuffer();
+        ASSERT_FALSE(space.empty());
+        n = std::min(n, space.size());
+        std::memcpy(space.data(), data.data() + at, n);
+        pipeline.Received(n);
+      }
+      at += n;
+    }
+    Digests d = pipeline.Finish();
+    EXPECT_EQ(d.md5, Md5(data)) << size;
+    EXPECT_EQ(d.checksum, ComputeChecksum(ChecksumAlgorithm::kCrc32c, data)) << size;
+    Sha256Bytes sha = Sha256(data);
+    EXPECT_EQ(d.sha256, std::string(reinterpret_cast<const char*>(sha.data()), sha.size()));
+  }
+}
+
+TEST(DigestPipelineTest, ReceiveBufferUnusedAtFinishDigestsNothing) {
+  DigestPipeline pipeline(ChecksumAlgorithm::kCrc64Nvme, false, true);
+  (void)pipeline.ReceiveBuffer();
+  pipeline.Received(0);
+  Digests d = pipeline.Finish();
+  EXPECT_EQ(d.md5, Md5(""));
+  EXPECT_EQ(d.checksum, ComputeChecksum(ChecksumAlgorithm::kCrc64Nvme, ""));
 }
 
 TEST(DigestPipelineTest, AbandonedPipelineStopsCleanly) {

@@ -80,18 +80,17 @@ Status GetObject(RequestContext& ctx, ServiceState& state) {
   std::optional<storage::ObjectRecord> head_record;
   std::optional<s3::ByteRange> range;
   for (int attempt = 0; !reader && !head_record; ++attempt) {
-    Result<storage::ObjectRecord> record;
     if (whole && !head_only) {
       auto opened = state.store.OpenObject(ctx.bucket(), ctx.key());
       if (!opened.has_value()) return ObjectNotFound(ctx, state, opened.error());
       reader = std::move(*opened);
-      record = reader->record();
-    } else {
-      record = state.store.Head(ctx.bucket(), ctx.key());
-      if (!record.has_value()) return ObjectNotFound(ctx, state, record.error());
+      // The reader holds the record: checked in place, not copied.
+      TL_RETURN_IF_ERROR(CheckReadConditions(ctx, reader->record()));
+      break;
     }
+    Result<storage::ObjectRecord> record = state.store.Head(ctx.bucket(), ctx.key());
+    if (!record.has_value()) return ObjectNotFound(ctx, state, record.error());
     TL_RETURN_IF_ERROR(CheckReadConditions(ctx, *record));
-    if (reader) break;
     if (whole) {
       head_record = std::move(*record);
       break;

@@ -1,6 +1,8 @@
 #include "server/upload_body.h"
 
+#include <algorithm>
 #include <charconv>
+#include <memory>
 #include <vector>
 
 #include "common/digest.h"
@@ -247,13 +249,17 @@ Result<BodyDigests> StreamBody(http::Exchange& exchange, const s3::VerifiedReque
                                        kThreadedDigestBytes);
 
   uint64_t received = 0;
-  auto digest_and_sink = [&](std::span<const std::byte> data) -> Status {
-    received += data.size();
+  auto count = [&](size_t n) -> Status {
+    received += n;
     if (received > options.max_size) {
       return MakeError(ErrorCode::kEntityTooLarge,
                        "Your proposed upload exceeds the maximum allowed size of " +
                            std::to_string(options.max_size) + " bytes");
     }
+    return Status::Ok();
+  };
+  auto digest_and_sink = [&](std::span<const std::byte> data) -> Status {
+    TL_RETURN_IF_ERROR(count(data.size()));
     digests_in_flight.Update(data);
     return sink(data);
   };
@@ -265,16 +271,37 @@ Result<BodyDigests> StreamBody(http::Exchange& exchange, const s3::VerifiedReque
     decoder.emplace(*plan.chunked, std::move(signer), DeclaredTrailers(request.headers), plan.size);
   }
 
-  std::vector<std::byte> buffer(kBufferBytes);
-  for (;;) {
-    auto n = exchange.ReadBody(buffer);
+  auto read = [&](std::span<std::byte> into) -> Result<size_t> {
+    auto n = exchange.ReadBody(into);
     if (!n.has_value()) {
       return Error(MakeError(ErrorCode::kIncompleteBody,
                              "the request body ended early: " + n.error().message()));
     }
-    if (*n == 0) break;
-    std::span<const std::byte> wire(buffer.data(), *n);
-    TL_RETURN_IF_ERROR(decoder ? decoder->Feed(wire, digest_and_sink) : digest_and_sink(wire));
+    return *n;
+  };
+  if (!decoder && digests_in_flight.threaded()) {
+    // The body is the wire bytes: receive them straight into the pipeline's chunks, write them
+    // from there, and let the pipeline hash them in place.
+    for (;;) {
+      std::span<std::byte> space = digests_in_flight.ReceiveBuffer();
+      TL_ASSIGN_OR_RETURN(size_t n, read(space));
+      if (n == 0) break;
+      TL_RETURN_IF_ERROR(count(n));
+      TL_RETURN_IF_ERROR(sink(space.first(n)));
+      digests_in_flight.Received(n);
+    }
+  } else {
+    // Sized to the wire body when it is small, and not zero-filled: a 16 KiB PUT should not
+    // pay for clearing (and faulting in) a whole buffer it never uses.
+    size_t buffer_size = static_cast<size_t>(std::clamp<uint64_t>(
+        exchange.body_remaining().value_or(kBufferBytes), 1, kBufferBytes));
+    auto buffer = std::make_unique_for_overwrite<std::byte[]>(buffer_size);
+    for (;;) {
+      TL_ASSIGN_OR_RETURN(size_t n, read(std::span(buffer.get(), buffer_size)));
+      if (n == 0) break;
+      std::span<const std::byte> wire(buffer.get(), n);
+      TL_RETURN_IF_ERROR(decoder ? decoder->Feed(wire, digest_and_sink) : digest_and_sink(wire));
+    }
   }
   if (decoder) TL_RETURN_IF_ERROR(decoder->Finish());
   if (plan.size && received != *plan.size) {

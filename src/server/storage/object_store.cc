@@ -201,20 +201,23 @@ Result<ObjectRecord> ObjectStore::CommitSegments(std::string_view bucket, Object
 }
 
 Result<ObjectRecord> ObjectStore::Head(std::string_view bucket, std::string_view key) const {
-  const std::string what = Describe("head object", bucket, key);
-  TL_RETURN_IF_ERROR(ValidateBucketName(bucket, what));
-  TL_RETURN_IF_ERROR(ValidateKey(key, what));
+  // Every GET and HEAD comes here: the description is built only for an error.
+  auto what = [&] { return Describe("head object", bucket, key); };
+  if (!ValidateBucketName(bucket, {}).ok() || !ValidateKey(key, {}).ok()) {
+    TL_RETURN_IF_ERROR(ValidateBucketName(bucket, what()));
+    TL_RETURN_IF_ERROR(ValidateKey(key, what()));
+  }
   TL_ASSIGN_OR_RETURN(auto record, core_->GetObject(bucket, key));
   if (record) return std::move(*record);
   // An object row implies its bucket; only a miss pays for the bucket lookup.
-  TL_RETURN_IF_ERROR(core_->RequireBucket(bucket, what));
-  return Error(NotFound(what + ": no such key"));
+  TL_RETURN_IF_ERROR(core_->RequireBucket(bucket, what()));
+  return Error(NotFound(what() + ": no such key"));
 }
 
 Result<std::unique_ptr<ObjectReader>> ObjectStore::OpenObject(std::string_view bucket,
                                                               std::string_view key,
                                                               ByteWindow window) const {
-  const std::string what = Describe("get object", bucket, key);
+  auto what = [&] { return Describe("get object", bucket, key); };
   for (int attempt = 0; attempt < kMaxOpenAttempts; ++attempt) {
     TL_ASSIGN_OR_RETURN(ObjectRecord record, Head(bucket, key));
     std::vector<Segment> segments = record.segments;
@@ -225,10 +228,10 @@ Result<std::unique_ptr<ObjectReader>> ObjectStore::OpenObject(std::string_view b
     // the current record still names the same files they were lost, not replaced.
     TL_ASSIGN_OR_RETURN(auto again, core_->GetObject(bucket, key));
     if (again && again->segments == segments) {
-      return Error(DataLoss(what + ": data file missing: " + reader.error().message()));
+      return Error(DataLoss(what() + ": data file missing: " + reader.error().message()));
     }
   }
-  return Error(Unavailable(what + ": the object kept changing while being opened"));
+  return Error(Unavailable(what() + ": the object kept changing while being opened"));
 }
 
 Result<bool> ObjectStore::Delete(std::string_view bucket, std::string_view key,
