@@ -1,6 +1,5 @@
 #include "client/requester.h"
 
-#include <future>
 #include <random>
 #include <thread>
 
@@ -23,7 +22,7 @@ uint64_t ThreadRandom() {
 bool Success(int status) { return status >= 200 && status < 300; }
 
 // Bridges one HTTP exchange to a BodyConsumer (2xx) or an in-memory body (errors and buffered
-// requests), and lets the sending thread wait for it.
+// requests). Used on the sending thread (http::Client::Perform).
 class ExchangeSink final : public http::ResponseSink {
  public:
   ExchangeSink(BodyConsumer* consumer, size_t max_body) : consumer_(consumer), max_body_(max_body) {}
@@ -60,13 +59,14 @@ class ExchangeSink final : public http::ResponseSink {
                       "response body larger than " + std::to_string(max_body_) + " bytes");
     }
     if (status.ok()) {
-      done_.set_value(std::move(response_));
+      result_ = std::move(response_);
     } else {
-      done_.set_value(Error(std::move(status)));
+      result_ = Error(std::move(status));
     }
   }
 
-  std::future<Result<S3Response>> Future() { return done_.get_future(); }
+  // After OnDone.
+  Result<S3Response> TakeResult() { return std::move(result_); }
 
  private:
   BodyConsumer* consumer_;
@@ -74,7 +74,7 @@ class ExchangeSink final : public http::ResponseSink {
   S3Response response_;
   Status consumer_error_;
   bool too_large_ = false;
-  std::promise<Result<S3Response>> done_;
+  Result<S3Response> result_ = Error(Internal("the HTTP exchange did not finish"));
 };
 
 }  // namespace
@@ -103,8 +103,7 @@ Status ErrorFromResponse(int status, std::string_view body, std::string_view con
                                  std::string(s3::Info(code).default_message) + ")");
 }
 
-Requester::Requester(const ResolvedConfig& config,
-                     std::vector<std::unique_ptr<http::Client>>& http, RetryBudget& budget,
+Requester::Requester(const ResolvedConfig& config, http::Client& http, RetryBudget& budget,
                      const Clock& clock)
     : config_(config), http_(http), budget_(budget), clock_(clock) {}
 
@@ -161,11 +160,10 @@ Result<http::ClientRequest> Requester::Build(const S3Request& request) {
 Result<S3Response> Requester::Attempt(const S3Request& request, BodyConsumer* consumer,
                                       size_t max_body) {
   TL_ASSIGN_OR_RETURN(http::ClientRequest http_request, Build(request));
-  auto sink = std::make_shared<ExchangeSink>(consumer, max_body);
-  auto future = sink->Future();
-  http::Client& client = *http_[next_client_.fetch_add(1) % http_.size()];
-  client.Start(std::move(http_request), sink);
-  TL_ASSIGN_OR_RETURN(S3Response response, future.get());
+  ExchangeSink sink(consumer, max_body);
+  // On this thread: the caller waits for the response anyway.
+  http_.Perform(std::move(http_request), sink);
+  TL_ASSIGN_OR_RETURN(S3Response response, sink.TakeResult());
   if (!Success(response.status)) {
     return Error(ErrorFromResponse(response.status, response.body, Describe(request),
                                    !request.key.empty()));

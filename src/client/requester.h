@@ -56,9 +56,9 @@ class BodyConsumer {
 
 class Requester {
  public:
-  // `http` holds one or more HTTP clients (I/O threads); requests are spread over them.
-  Requester(const ResolvedConfig& config, std::vector<std::unique_ptr<http::Client>>& http,
-            RetryBudget& budget, const Clock& clock);
+  // Each attempt runs on the calling thread (http::Client::Perform).
+  Requester(const ResolvedConfig& config, http::Client& http, RetryBudget& budget,
+            const Clock& clock);
 
   // Sends `request`; a 2xx response comes back with its whole body (at most `max_body`).
   Result<S3Response> Send(const S3Request& request, size_t max_body = 64 << 20);
@@ -81,10 +81,9 @@ class Requester {
                                  size_t max_body);
 
   const ResolvedConfig& config_;
-  std::vector<std::unique_ptr<http::Client>>& http_;
+  http::Client& http_;
   RetryBudget& budget_;
   const Clock& clock_;
-  std::atomic<uint64_t> next_client_{0};
 };
 
 // The Status for a non-2xx response: from its S3 error XML when there is one, else from the

@@ -136,12 +136,8 @@ Result<std::unique_ptr<S3Client>> S3Client::Create(const ResolvedConfig& config)
   http_options.verify_tls = o.verify_tls;
   http_options.ca_bundle = o.ca_bundle;
   http_options.stall_window = o.stall_timeout;
-  // Two I/O threads keep both cores of a small machine busy receiving; more do not help.
-  for (int i = 0; i < 2; ++i) {
-    TL_ASSIGN_OR_RETURN(auto http, http::Client::Create(http_options));
-    client->http_.push_back(std::move(http));
-  }
-  client->requester_ = std::make_unique<Requester>(client->config_, client->http_,
+  TL_ASSIGN_OR_RETURN(client->http_, http::Client::Create(http_options));
+  client->requester_ = std::make_unique<Requester>(client->config_, *client->http_,
                                                    client->retry_budget_, client->clock_);
   client->pool_ = std::make_unique<TaskPool>(std::max<size_t>(o.max_connections, 1));
   return client;

@@ -78,7 +78,7 @@ class S3Client final : public Client {
   SystemClock clock_;
   RetryBudget retry_budget_;
   MemoryBudget memory_;
-  std::vector<std::unique_ptr<http::Client>> http_;
+  std::unique_ptr<http::Client> http_;
   std::unique_ptr<Requester> requester_;
   std::unique_ptr<TaskPool> pool_;  // last: its tasks use everything above
 };

@@ -87,7 +87,6 @@ class Client::Impl {
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       static_cast<long>(options_.max_connections));
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_connections));
-    thread_ = std::thread([this] { Loop(); });
   }
 
   ~Impl() {
@@ -96,11 +95,15 @@ class Client::Impl {
       stopping_ = true;
     }
     curl_multi_wakeup(multi_);
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
     curl_multi_cleanup(multi_);
+    for (CURL* e : idle_) curl_easy_cleanup(e);
   }
 
   uint64_t Start(ClientRequest request, std::shared_ptr<ResponseSink> sink) {
+    // The I/O thread starts with the first Start(): a client used only through Perform() has
+    // none.
+    std::call_once(thread_started_, [this] { thread_ = std::thread([this] { Loop(); }); });
     uint64_t id = next_id_.fetch_add(1) + 1;
     auto transfer = std::make_unique<Transfer>();
     transfer->id = id;
@@ -126,6 +129,33 @@ class Client::Impl {
       cancels_.push_back(id);
     }
     curl_multi_wakeup(multi_);
+  }
+
+  void Perform(ClientRequest request, ResponseSink& sink) {
+    CURL* e = TakeHandle();
+    if (e == nullptr) {
+      sink.OnDone(Internal("curl_easy_init failed"));
+      return;
+    }
+    // The sink is the caller's; the Transfer only borrows it (a no-op deleter).
+    Transfer t;
+    t.request = std::move(request);
+    t.sink = std::shared_ptr<ResponseSink>(&sink, [](ResponseSink*) {});
+    Status status = Setup(t, e);
+    if (status.ok()) {
+      // A handle keeps its connections between requests; this many, for the rare caller that
+      // alternates between hosts.
+      curl_easy_setopt(e, CURLOPT_MAXCONNECTS, 2L);
+      CURLcode code = curl_easy_perform(e);
+      status = Outcome(t, code);
+    }
+    // The header list must outlive the request but not the handle's next use.
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, nullptr);
+    ReturnHandle(e);
+    if (status.ok() && !DeliverHead(&t)) {
+      status = Status(StatusCode::kCancelled, "response aborted by its receiver");
+    }
+    sink.OnDone(std::move(status));
   }
 
  private:
@@ -220,10 +250,8 @@ class Client::Impl {
     return CURL_SEEKFUNC_OK;
   }
 
-  Status Setup(Transfer& t) {
-    CURL* e = curl_easy_init();
-    if (e == nullptr) return Internal("curl_easy_init failed");
-    t.easy = e;
+  // Sets every option of `e` for t's request (on a fresh or reset handle).
+  Status Setup(Transfer& t, CURL* e) {
     ClientRequest& r = t.request;
     curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
     // Object keys may contain "." and ".." segments: send the path exactly as built and signed.
@@ -293,6 +321,43 @@ class Client::Impl {
     return Status::Ok();
   }
 
+  // What a finished transfer ends with, from libcurl's result and the callbacks' state.
+  static Status Outcome(const Transfer& t, CURLcode code) {
+    if (!t.source_error.ok()) {
+      return t.source_error.WithContext("reading the request body of " + t.request.method + " " +
+                                        t.request.url);
+    }
+    if (t.aborted) return Status(StatusCode::kCancelled, "response aborted by its receiver");
+    return FromCurl(code, t.error, t.request.method + " " + t.request.url);
+  }
+
+  // An easy handle for Perform: an idle one (with its open connection) or a new one.
+  CURL* TakeHandle() {
+    {
+      std::lock_guard lock(idle_mu_);
+      if (!idle_.empty()) {
+        CURL* e = idle_.back();
+        idle_.pop_back();
+        // Options go, the handle's connection cache stays.
+        curl_easy_reset(e);
+        return e;
+      }
+    }
+    return curl_easy_init();
+  }
+
+  void ReturnHandle(CURL* e) {
+    {
+      std::lock_guard lock(idle_mu_);
+      // As many as requests may run at once: more would only hold idle connections open.
+      if (idle_.size() < options_.max_connections) {
+        idle_.push_back(e);
+        return;
+      }
+    }
+    curl_easy_cleanup(e);
+  }
+
   void Finish(std::unique_ptr<Transfer> t, Status status) {
     if (t->easy != nullptr) curl_multi_remove_handle(multi_, t->easy);
     if (status.ok()) {
@@ -318,7 +383,8 @@ class Client::Impl {
         stopping = stopping_;
       }
       for (auto& t : incoming) {
-        Status setup = Setup(*t);
+        t->easy = curl_easy_init();
+        Status setup = t->easy == nullptr ? Internal("curl_easy_init failed") : Setup(*t, t->easy);
         if (!setup.ok()) {
           Finish(std::move(t), setup);
           continue;
@@ -353,16 +419,7 @@ class Client::Impl {
         if (it == active_.end()) continue;
         auto t = std::move(it->second);
         active_.erase(it);
-        CURLcode code = msg->data.result;
-        Status status;
-        if (!t->source_error.ok()) {
-          status = t->source_error.WithContext("reading the request body of " + t->request.method +
-                                               " " + t->request.url);
-        } else if (t->aborted) {
-          status = Status(StatusCode::kCancelled, "response aborted by its receiver");
-        } else {
-          status = FromCurl(code, t->error, t->request.method + " " + t->request.url);
-        }
+        Status status = Outcome(*t, msg->data.result);
         Finish(std::move(t), std::move(status));
       }
       curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
@@ -371,6 +428,7 @@ class Client::Impl {
 
   const ClientOptions options_;
   CURLM* multi_ = nullptr;
+  std::once_flag thread_started_;
   std::thread thread_;
   std::atomic<uint64_t> next_id_{0};
 
@@ -381,6 +439,10 @@ class Client::Impl {
 
   // Owned by the I/O thread.
   std::unordered_map<uint64_t, std::unique_ptr<Transfer>> active_;
+
+  // Easy handles of Perform() between requests, each with its open connections.
+  std::mutex idle_mu_;
+  std::vector<CURL*> idle_;  // guarded by idle_mu_
 };
 
 Result<std::unique_ptr<Client>> Client::Create(const ClientOptions& options) {
@@ -400,10 +462,14 @@ uint64_t Client::Start(ClientRequest request, std::shared_ptr<ResponseSink> sink
 
 void Client::Cancel(uint64_t id) { impl_->Cancel(id); }
 
+void Client::Perform(ClientRequest request, ResponseSink& sink) {
+  impl_->Perform(std::move(request), sink);
+}
+
 Result<ClientResponse> Client::Send(ClientRequest request, size_t max_body) {
-  auto sink = std::make_shared<BufferSink>(max_body);
-  auto future = sink->Future();
-  Start(std::move(request), sink);
+  BufferSink sink(max_body);
+  auto future = sink.Future();
+  Perform(std::move(request), sink);
   return future.get();
 }
 
