@@ -63,6 +63,21 @@ Result<std::optional<DirectoryEntry>> BucketNamespace::Lookup(std::string_view d
       return entry ? std::optional<DirectoryEntry>(*entry) : std::nullopt;
     }
   }
+  bool list_directory = false;
+  if (CachingEnabled()) {
+    std::lock_guard lock(mu_);
+    list_directory = CountMissLocked(std::string(dir_key), now);
+  }
+  if (list_directory) {
+    TL_ASSIGN_OR_RETURN(std::shared_ptr<const DirectoryListing> listing,
+                        ListShared(dir_key, options_.max_listed_entries));
+    if (listing != nullptr) {
+      const DirectoryEntry* entry = listing->Find(name);
+      return entry ? std::optional<DirectoryEntry>(*entry) : std::nullopt;
+    }
+    std::lock_guard lock(mu_);
+    misses_[std::string(dir_key)].too_large = true;
+  }
   const uint64_t generation = Generation();
   TL_ASSIGN_OR_RETURN(std::optional<DirectoryEntry> entry, LookupRemote(dir_key, name));
   if (CachingEnabled()) {
@@ -108,31 +123,69 @@ Result<std::optional<DirectoryEntry>> BucketNamespace::LookupRemote(std::string_
   return entry;
 }
 
+bool BucketNamespace::CountMissLocked(const std::string& dir_key, int64_t now_ms) {
+  if (options_.list_after_misses == 0) return false;
+  // Bounded like the lookup cache: forgetting the counts only delays a listing.
+  if (misses_.size() >= options_.max_cached_lookups) misses_.clear();
+  DirectoryMisses& misses = misses_[dir_key];
+  if (misses.too_large) return false;
+  if (now_ms >= misses.window_end_ms) {
+    misses.count = 0;
+    misses.window_end_ms = ExpiryFrom(now_ms);
+  }
+  return ++misses.count >= options_.list_after_misses;
+}
+
 Result<std::shared_ptr<const DirectoryListing>> BucketNamespace::List(std::string_view dir_key) {
+  return ListShared(dir_key, 0);
+}
+
+Result<std::shared_ptr<const DirectoryListing>> BucketNamespace::ListShared(
+    std::string_view dir_key, size_t max_entries) {
   const int64_t now = clock_.NowMillis();
   std::string dir(dir_key);
-  if (CachingEnabled()) {
-    std::lock_guard lock(mu_);
+  if (!CachingEnabled()) return ListRemote(dir, max_entries);
+  std::promise<Result<std::shared_ptr<const DirectoryListing>>> promise;
+  uint64_t generation;
+  {
+    std::unique_lock lock(mu_);
     if (auto it = listings_.find(dir); it != listings_.end() && now < it->second.expires_ms) {
       return it->second.listing;
     }
+    // Another thread is listing this directory: its answer serves this caller too (8 readers
+    // opening files of a new directory at once make one LIST, not eight). A limited listing
+    // that came back null (too large) does not serve an unlimited caller.
+    if (auto it = in_flight_.find(dir); it != in_flight_.end()) {
+      SharedListing shared = it->second;
+      lock.unlock();
+      Result<std::shared_ptr<const DirectoryListing>> result = shared.get();
+      if (!result.has_value() || *result != nullptr || max_entries > 0) return result;
+      lock.lock();
+    }
+    in_flight_[dir] = promise.get_future().share();
+    generation = generation_;
   }
-  const uint64_t generation = Generation();
-  TL_ASSIGN_OR_RETURN(std::shared_ptr<const DirectoryListing> listing, ListRemote(dir));
-  if (CachingEnabled()) {
+  Result<std::shared_ptr<const DirectoryListing>> listing = ListRemote(dir, max_entries);
+  {
     std::lock_guard lock(mu_);
-    if (generation == generation_) listings_[dir] = CachedListing{listing, ExpiryFrom(now)};
+    if (listing.has_value() && *listing != nullptr && generation == generation_) {
+      listings_[dir] = CachedListing{*listing, ExpiryFrom(now)};
+      misses_.erase(dir);
+    }
+    in_flight_.erase(dir);
   }
+  promise.set_value(listing);
   return listing;
 }
 
 Result<std::shared_ptr<const DirectoryListing>> BucketNamespace::ListRemote(
-    const std::string& dir_key) {
+    const std::string& dir_key, size_t max_entries) {
   auto listing = std::make_shared<DirectoryListing>();
   std::vector<DirectoryEntry>& entries = listing->entries;
   ListOptions list_options;
   list_options.prefix = dir_key;
   list_options.delimiter = "/";
+  bool too_large = false;
   Status status = client_.ListAll(options_.bucket, list_options, [&](const ListPage& page) {
     for (const ObjectInfo& object : page.objects) {
       std::string_view name = std::string_view(object.key).substr(dir_key.size());
@@ -150,9 +203,11 @@ Result<std::shared_ptr<const DirectoryListing>> BucketNamespace::ListRemote(
       entries.push_back(DirectoryEntry{
           .name = std::string(name), .kind = InodeKind::kDirectory, .attributes = {}});
     }
-    return true;
+    too_large = max_entries > 0 && entries.size() > max_entries;
+    return !too_large;
   });
   if (!status.ok()) return Error(std::move(status));
+  if (too_large) return std::shared_ptr<const DirectoryListing>();
   // Common prefixes arrive apart from the objects and sort differently ("a/" after "a-b"), so
   // sort by name and keep one entry per name: the directory when both exist.
   std::sort(entries.begin(), entries.end(), [](const DirectoryEntry& a, const DirectoryEntry& b) {

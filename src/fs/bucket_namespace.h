@@ -11,7 +11,11 @@
 // same time. List(dir) pages through ListObjectsV2 with delimiter '/' and returns the whole
 // directory sorted by name. Both are cached for `metadata_ttl` (negative lookups too), a lookup
 // is answered from a fresh listing of its directory when there is one, and with `immutable`
-// nothing expires. Writes and deletes through the mount update the cache at once
+// nothing expires. A program that opens many files of one directory by name (a data loader)
+// would cost two requests per file: once `list_after_misses` lookups in a directory went to S3
+// within one TTL, the directory is listed (one LIST per 1,000 names) and lookups are answered
+// from the listing — unless it has more than `max_listed_entries` entries, which are then
+// never listed for lookups. Concurrent List() calls of one directory share one listing. Writes and deletes through the mount update the cache at once
 // (ObjectWritten / ObjectDeleted), so the mount reads its own writes; changes made by other
 // clients show once the cached entries expire.
 //
@@ -21,6 +25,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,6 +58,8 @@ struct NamespaceOptions {
   std::chrono::milliseconds metadata_ttl{1000};  // 0: every lookup and listing asks S3
   bool immutable = false;                        // cache everything for the mount's life
   size_t max_cached_lookups = 1'000'000;         // beyond it, expired entries are dropped
+  size_t list_after_misses = 4;                  // 0: lookups never list their directory
+  size_t max_listed_entries = 10'000;            // larger directories: per-name lookups only
 };
 
 // NAME_MAX: longer names are not shown (and cannot be created).
@@ -96,10 +103,27 @@ class BucketNamespace {
     std::shared_ptr<const DirectoryListing> listing;
     int64_t expires_ms = 0;
   };
+  // Lookups of one directory that went to S3, counted per TTL window.
+  struct DirectoryMisses {
+    size_t count = 0;
+    int64_t window_end_ms = 0;
+    bool too_large = false;  // more than max_listed_entries: never listed for lookups
+  };
+  // A listing being fetched; a null listing means "more than the limit".
+  using SharedListing = std::shared_future<Result<std::shared_ptr<const DirectoryListing>>>;
 
   Result<std::optional<DirectoryEntry>> LookupRemote(std::string_view dir_key,
                                                      std::string_view name);
-  Result<std::shared_ptr<const DirectoryListing>> ListRemote(const std::string& dir_key);
+  // The listing of `dir_key` from the cache, else from S3 (one request for all concurrent
+  // callers), cached. With `max_entries` > 0, a directory with more entries gives a null
+  // listing (not cached).
+  Result<std::shared_ptr<const DirectoryListing>> ListShared(std::string_view dir_key,
+                                                             size_t max_entries);
+  Result<std::shared_ptr<const DirectoryListing>> ListRemote(const std::string& dir_key,
+                                                             size_t max_entries);
+  // REQUIRES: mu_ held. Counts a lookup of `dir_key` that missed the cache; true when the
+  // directory should now be listed instead.
+  bool CountMissLocked(const std::string& dir_key, int64_t now_ms);
   int64_t ExpiryFrom(int64_t now_ms) const;
   bool CachingEnabled() const;
   // REQUIRES: mu_ held. Drops the listing of the directory holding `key` and of every ancestor.
@@ -116,6 +140,8 @@ class BucketNamespace {
   // Keyed by the entry's path: dir_key + name (no trailing '/').
   std::unordered_map<std::string, CachedLookup> lookups_;    // guarded by mu_
   std::unordered_map<std::string, CachedListing> listings_;  // guarded by mu_, keyed by dir_key
+  std::unordered_map<std::string, DirectoryMisses> misses_;  // guarded by mu_, keyed by dir_key
+  std::unordered_map<std::string, SharedListing> in_flight_;  // guarded by mu_, keyed by dir_key
   // Bumped by every invalidation: an answer from S3 is cached only if none happened while it
   // was asked for.
   uint64_t generation_ = 0;  // guarded by mu_

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fs/fake_client_testing.h"
@@ -200,6 +202,66 @@ TEST_F(BucketNamespaceTest, FreshListingAnswersLookupsWithoutRequests) {
   EXPECT_EQ(ns.Lookup("d/", "sub").value()->kind, InodeKind::kDirectory);
   EXPECT_FALSE(ns.Lookup("d/", "absent").value().has_value());
   EXPECT_EQ(Requests(), 0u);
+}
+
+TEST_F(BucketNamespaceTest, ManyLookupsInOneDirectoryListItOnce) {
+  for (int i = 0; i < 20; ++i) client_.PutObject("b", "d/f" + std::to_string(i), "data");
+  client_.PutObject("b", "d/sub/x", "1");
+  BucketNamespace ns(client_, NamespaceOptions{.bucket = "b", .metadata_ttl = milliseconds(5000)},
+                     clock_);
+  for (int i = 0; i < 20; ++i) {
+    auto entry = ns.Lookup("d/", "f" + std::to_string(i));
+    ASSERT_TRUE(entry.has_value() && entry->has_value()) << i;
+    EXPECT_EQ((*entry)->kind, InodeKind::kFile);
+    EXPECT_EQ((*entry)->attributes.size, 4u);
+  }
+  EXPECT_EQ(ns.Lookup("d/", "sub").value()->kind, InodeKind::kDirectory);
+  EXPECT_FALSE(ns.Lookup("d/", "absent").value().has_value());
+  // Three lookups asked S3 (a HEAD and a LIST each), the fourth listed the directory, and
+  // the rest came from that listing.
+  EXPECT_EQ(client_.counters().heads, 3u);
+  EXPECT_EQ(client_.counters().lists, 4u);
+}
+
+TEST_F(BucketNamespaceTest, DirectoryTooLargeToListKeepsPerNameLookups) {
+  for (int i = 0; i < 20; ++i) client_.PutObject("b", "d/f" + std::to_string(i), "data");
+  BucketNamespace ns(client_,
+                     NamespaceOptions{.bucket = "b",
+                                      .metadata_ttl = milliseconds(5000),
+                                      .list_after_misses = 2,
+                                      .max_listed_entries = 5},
+                     clock_);
+  for (int i = 0; i < 20; ++i) {
+    auto entry = ns.Lookup("d/", "f" + std::to_string(i));
+    ASSERT_TRUE(entry.has_value() && entry->has_value()) << i;
+  }
+  EXPECT_FALSE(ns.Lookup("d/", "absent").value().has_value());
+  // One listing was tried and abandoned; every name was asked for on its own.
+  EXPECT_EQ(client_.counters().heads, 21u);
+  EXPECT_EQ(client_.counters().lists, 21u + 1u);
+}
+
+TEST_F(BucketNamespaceTest, LookupsFromManyThreadsAgreeWithTheBucket) {
+  for (int i = 0; i < 64; ++i) client_.PutObject("b", "d/f" + std::to_string(i), "data");
+  BucketNamespace ns(
+      client_,
+      NamespaceOptions{.bucket = "b", .metadata_ttl = milliseconds(5000), .list_after_misses = 1},
+      clock_);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < 64; i += 8) {
+        auto entry = ns.Lookup("d/", "f" + std::to_string(i));
+        if (!entry.has_value() || !entry->has_value() || (*entry)->attributes.size != 4) ++wrong;
+        auto absent = ns.Lookup("d/", "g" + std::to_string(i));
+        if (!absent.has_value() || absent->has_value()) ++wrong;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(client_.counters().heads, 0u);
 }
 
 TEST_F(BucketNamespaceTest, WritesThroughTheMountAreSeenAtOnce) {
