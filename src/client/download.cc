@@ -41,8 +41,8 @@ class PwriteConsumer final : public BodyConsumer {
 
   Status Append(std::span<const std::byte> data) override {
     if (written_ + data.size() > range_.length()) {
-      return DataLoss("the server sent more bytes than the range " +
-                      std::to_string(range_.first) + "-" + std::to_string(range_.last));
+      return DataLoss("the server sent more bytes than the range " + std::to_string(range_.first) +
+                      "-" + std::to_string(range_.last));
     }
     if (checksummer_) checksummer_->Update(data);
     const std::byte* p = data.data();
@@ -78,10 +78,24 @@ class PwriteConsumer final : public BodyConsumer {
   uint64_t reported_;  // the most bytes any attempt has written and reported
 };
 
-// A temp file beside the destination, removed unless committed by rename.
+// The file a download is written into, made visible under its final name only when complete.
+//
+// Preferably an unnamed file (O_TMPFILE) in the destination's directory, linked in at the end:
+// creating it does not lock the directory, which matters when many small objects are staged
+// into one directory at once (measured: 64 threads creating named temp files spent a third of
+// the stage's CPU spinning on the directory's lock while ext4 allocated inodes), and a crash
+// leaves nothing behind. Where the file system has no O_TMPFILE, a named temp file
+// "<path>.trainload-XXXXXX" is renamed into place instead.
 class TempFile {
  public:
   static Result<TempFile> Create(const std::string& path) {
+    size_t slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    // Linking an unnamed file in goes through /proc/self/fd (see LinkAs).
+    if (::access("/proc/self/fd", X_OK) == 0) {
+      int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+      if (fd >= 0) return TempFile(fd, std::string());
+    }
     std::string name = path + ".trainload-XXXXXX";
     int fd = ::mkstemp(name.data());
     if (fd < 0) return Error(ErrnoStatus("cannot create a temp file beside " + path, errno));
@@ -94,16 +108,27 @@ class TempFile {
   ~TempFile() {
     if (fd_ >= 0) {
       ::close(fd_);
-      ::unlink(name_.c_str());
+      if (!name_.empty()) ::unlink(name_.c_str());
     }
   }
   int fd() const { return fd_; }
+
   Status CommitAs(const std::string& path) {
-    int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) {
-      ::unlink(name_.c_str());
-      return ErrnoStatus("closing " + name_, errno);
+    if (name_.empty()) {
+      // Linking needs the descriptor still open; an existing file at `path` (an overwrite, a
+      // resumed stage) is replaced by linking under a temp name and renaming over it.
+      Status linked = LinkAs(path);
+      if (!linked.ok() && linked.code() == StatusCode::kAlreadyExists) {
+        std::string name =
+            path + ".trainload-" + std::to_string(::getpid()) + "-" + std::to_string(fd_);
+        (void)::unlink(name.c_str());  // a leftover of a crashed run with the same pid
+        linked = LinkAs(name);
+        if (linked.ok()) name_ = std::move(name);
+      }
+      if (!linked.ok()) return linked;
+      if (name_.empty()) return Close(path);
     }
+    TL_RETURN_IF_ERROR(Close(path));
     if (::rename(name_.c_str(), path.c_str()) != 0) {
       int saved = errno;
       ::unlink(name_.c_str());
@@ -114,8 +139,30 @@ class TempFile {
 
  private:
   TempFile(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+
+  // Gives the unnamed file the name `path`: kAlreadyExists when something is there.
+  Status LinkAs(const std::string& path) {
+    std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      return Status::Ok();
+    }
+    int saved = errno;
+    if (saved == EEXIST) return Status(StatusCode::kAlreadyExists, path + " exists");
+    return ErrnoStatus("cannot move the download into place at " + path, saved);
+  }
+
+  Status Close(const std::string& path) {
+    int fd = std::exchange(fd_, -1);
+    if (::close(fd) != 0) {
+      int saved = errno;
+      if (!name_.empty()) ::unlink(name_.c_str());
+      return ErrnoStatus("closing the download of " + path, saved);
+    }
+    return Status::Ok();
+  }
+
   int fd_;
-  std::string name_;
+  std::string name_;  // empty: unnamed (O_TMPFILE)
 };
 
 }  // namespace
@@ -126,8 +173,8 @@ class TempFile {
 Result<ObjectInfo> S3Client::DownloadSmall(std::string_view bucket, std::string_view key,
                                            const std::string& path, const GetOptions& options) {
   TL_ASSIGN_OR_RETURN(TempFile file, TempFile::Create(path));
-  S3Request request{.operation = "GetObject", .bucket = std::string(bucket),
-                    .key = std::string(key)};
+  S3Request request{
+      .operation = "GetObject", .bucket = std::string(bucket), .key = std::string(key)};
   request.headers.Add("x-amz-checksum-mode", "ENABLED");
   if (!options.if_match.empty()) request.headers.Add("if-match", "\"" + options.if_match + "\"");
 
@@ -173,8 +220,8 @@ Result<ObjectInfo> S3Client::DownloadSmall(std::string_view bucket, std::string_
   ObjectInfo info = ObjectInfoFromHeaders(key, consumer.headers());
   if (consumer.written() != info.size) {
     return Error(DataLoss(Requester::Describe(request) + ": received " +
-                          std::to_string(consumer.written()) + " of " +
-                          std::to_string(info.size) + " bytes"));
+                          std::to_string(consumer.written()) + " of " + std::to_string(info.size) +
+                          " bytes"));
   }
   if (Status verified = consumer.Finish(); !verified.ok()) {
     return Error(verified.WithContext(Requester::Describe(request)));
@@ -228,8 +275,8 @@ Result<ObjectInfo> S3Client::Download(std::string_view bucket, std::string_view 
   for (size_t i = 0; i < parts.size(); ++i) {
     pool_->Submit([&, i] {
       if (!failed.load()) {
-        S3Request request{.operation = "GetObject", .bucket = std::string(bucket),
-                          .key = std::string(key)};
+        S3Request request{
+            .operation = "GetObject", .bucket = std::string(bucket), .key = std::string(key)};
         request.headers.Add("range", "bytes=" + std::to_string(parts[i].first) + "-" +
                                          std::to_string(parts[i].last));
         request.headers.Add("if-match", "\"" + info.etag + "\"");
@@ -256,8 +303,8 @@ Result<ObjectInfo> S3Client::Download(std::string_view bucket, std::string_view 
     if (s3::ErrorCodeOf(first_error) == s3::ErrorCode::kPreconditionFailed) {
       return Error(Status(StatusCode::kAborted,
                           "s3://" + std::string(bucket) + "/" + std::string(key) +
-                              " changed during the download (its ETag is no longer \"" +
-                              info.etag + "\"): " + first_error.message(),
+                              " changed during the download (its ETag is no longer \"" + info.etag +
+                              "\"): " + first_error.message(),
                           "PreconditionFailed"));
     }
     return Error(first_error);
