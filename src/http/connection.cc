@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -118,16 +119,17 @@ class Connection::Impl final : public Exchange {
       continue_sent_ = true;
       out.append("HTTP/1.1 100 Continue\r\n\r\n");
     }
-    out.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
+    char number[24];
+    out.append("HTTP/1.1 ").append(FormatNumber(number, status)).append(" ");
     out.append(ReasonPhrase(status)).append("\r\n");
     for (const auto& [name, value] : headers.entries()) {
       out.append(name).append(": ").append(value).append("\r\n");
     }
-    out.append("date: ").append(FormatHttpDate(SystemClock().NowSeconds())).append("\r\n");
+    out.append("date: ").append(DateNow()).append("\r\n");
     if (response_chunked_) {
       out.append("transfer-encoding: chunked\r\n");
     } else if (status != 204 && status != 304) {
-      out.append("content-length: ").append(std::to_string(content_length.value_or(0)));
+      out.append("content-length: ").append(FormatNumber(number, content_length.value_or(0)));
       out.append("\r\n");
     }
     if (!keep_alive_) out.append("connection: close\r\n");
@@ -353,6 +355,23 @@ class Connection::Impl final : public Exchange {
     return s;
   }
 
+  // The Date header value, formatted once per second per connection rather than per response.
+  std::string_view DateNow() {
+    int64_t now = SystemClock().NowSeconds();
+    if (now != date_seconds_) {
+      date_seconds_ = now;
+      date_text_ = FormatHttpDate(now);
+    }
+    return date_text_;
+  }
+
+  template <typename Number>
+  static std::string_view FormatNumber(char (&buffer)[24], Number value) {
+    return std::string_view(buffer,
+                            static_cast<size_t>(std::to_chars(buffer, buffer + 24, value).ptr -
+                                                buffer));
+  }
+
   void CompactInput() {
     if (in_begin_ == 0) return;
     std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
@@ -384,6 +403,8 @@ class Connection::Impl final : public Exchange {
   bool response_chunked_ = false;
   uint64_t response_body_left_ = 0;
   std::string pending_out_;
+  int64_t date_seconds_ = -1;
+  std::string date_text_;
 };
 
 Connection::Connection(std::unique_ptr<Transport> transport, const ServerOptions& options,

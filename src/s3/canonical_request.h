@@ -46,9 +46,29 @@ Result<std::vector<QueryParam>> ParseQuery(std::string_view raw_query);
 // presigned URLs: "X-Amz-Signature"); nothing is left out when `exclude` is empty.
 std::string CanonicalQuery(std::span<const QueryParam> params, std::string_view exclude = {});
 
+// One query parameter as it travels on the wire: name and value still percent-encoded, views
+// into the query string they came from.
+struct RawQueryParam {
+  std::string_view name;
+  std::string_view value;  // empty both for "name" and for "name="
+  bool has_value = false;  // whether the piece had a '='
+};
+
+// Splits `raw_query` as ParseQuery does (on '&', empty pieces skipped, each at its first '='),
+// without decoding anything. Wire order.
+std::vector<RawQueryParam> SplitQuery(std::string_view raw_query);
+
+// CanonicalQuery(ParseQuery(query), exclude) from the split wire form, without decoding and
+// re-encoding the names and values that are already canonical (the usual case: signers
+// UriEncode). InvalidArgument on a malformed %-escape, as ParseQuery.
+Result<std::string> CanonicalQueryFromRaw(std::span<const RawQueryParam> params,
+                                          std::string_view exclude = {});
+
 // A header value as SigV4 signs it: leading and trailing blanks (space, tab) removed, each inner
 // run of blanks replaced by one space.
 std::string CanonicalHeaderValue(std::string_view value);
+// CanonicalHeaderValue(value) appended to `out`.
+void AppendCanonicalHeaderValue(std::string_view value, std::string& out);
 
 // The canonical headers block: for each name of `signed_names` (lowercase, in the given order),
 // "name:value\n", where value joins with ',' the canonical values of every header of `headers`

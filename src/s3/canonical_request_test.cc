@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 #include <vector>
 
 #include "common/digest.h"
+#include "common/encoding.h"
 
 namespace trainload::s3 {
 namespace {
@@ -16,10 +18,15 @@ std::string Uri(std::string_view raw) {
   return uri.value_or("<error>");
 }
 
+// The canonical query through both paths (decoded params, and the wire pieces the verifier
+// uses), which must agree.
 std::string Query(std::string_view raw, std::string_view exclude = {}) {
   Result<std::vector<QueryParam>> params = ParseQuery(raw);
   EXPECT_TRUE(params.has_value()) << raw;
-  return params ? CanonicalQuery(*params, exclude) : "<error>";
+  std::string decoded = params ? CanonicalQuery(*params, exclude) : "<error>";
+  Result<std::string> from_raw = CanonicalQueryFromRaw(SplitQuery(raw), exclude);
+  EXPECT_EQ(from_raw.value_or("<error>"), decoded) << raw;
+  return decoded;
 }
 
 TEST(CanonicalUriTest, EmptyPathIsSlash) { EXPECT_EQ(Uri(""), "/"); }
@@ -84,6 +91,50 @@ TEST(CanonicalQueryTest, DecodesThenEncodesNamesAndValues) {
   EXPECT_EQ(Query("a=b=c"), "a=b%3Dc");
 }
 
+TEST(CanonicalQueryTest, CanonicalAndNonCanonicalSpellingsAgree) {
+  // Escapes of unreserved bytes, lowercase hex, '/' and '+' raw, UTF-8 raw: all re-encoded.
+  EXPECT_EQ(Query("%41=%7e&b=%2f&c=%2F&d=caf\xc3\xa9&e=a+b"),
+            "A=~&b=%2F&c=%2F&d=caf%C3%A9&e=a%2Bb");
+  // Sorting happens on the encoded form whichever path produced it.
+  EXPECT_EQ(Query("a=%2C&a=%2c&a=-"), "a=%2C&a=%2C&a=-");
+  // The excluded name matches however it was spelled.
+  EXPECT_EQ(Query("X-Amz-%53ignature=1&x=2", "X-Amz-Signature"), "x=2");
+  EXPECT_EQ(Query("X-Amz-Signature=1&X-Amz-Signaturf=2", "X-Amz-Signature"),
+            "X-Amz-Signaturf=2");
+  // A presigned GET as botocore sends it.
+  EXPECT_EQ(Query("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20130524%2Fus-east-"
+                  "1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-"
+                  "SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4"
+                  "c265957d157751f604d404",
+                  "X-Amz-Signature"),
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20130524%2Fus-east-1%2Fs3%"
+            "2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-"
+            "SignedHeaders=host");
+}
+
+TEST(CanonicalQueryTest, EveryOneByteSpellingAgreesAcrossPaths) {
+  // Each byte raw, UriEncode'd, and escaped in lower and upper hex, as name and as value: the
+  // wire-form fast path must canonicalize exactly as decode-then-encode does.
+  const char* kHex = "0123456789abcdef";
+  for (int c = 0; c < 256; ++c) {
+    if (c == '&' || c == '=') continue;  // separators, not components
+    std::string one(1, static_cast<char>(c));
+    std::string lower = std::string("%") + kHex[c >> 4] + kHex[c & 15];
+    std::string upper = lower;
+    for (char& h : upper) h = static_cast<char>(std::toupper(static_cast<unsigned char>(h)));
+    for (const std::string& text : {one, UriEncode(one), lower, upper}) {
+      if (text == "%") continue;  // a malformed escape
+      Query("n" + text + "=v" + text);
+    }
+  }
+}
+
+TEST(CanonicalUriTest, CanonicalAndNonCanonicalPathsAgree) {
+  EXPECT_EQ(Uri("/b/a%2Fb"), "/b/a/b");
+  EXPECT_EQ(Uri("/b/%41%7e"), "/b/A~");
+  EXPECT_EQ(Uri("/b/caf%C3%A9/x"), "/b/caf%C3%A9/x");
+}
+
 TEST(CanonicalQueryTest, SkipsEmptyPieces) { EXPECT_EQ(Query("&a=1&&b=2&"), "a=1&b=2"); }
 
 TEST(CanonicalQueryTest, ExcludesTheNamedParameter) {
@@ -95,6 +146,12 @@ TEST(CanonicalQueryTest, MalformedEscapeIsAnError) {
   Result<std::vector<QueryParam>> params = ParseQuery("prefix=%G1");
   ASSERT_FALSE(params.has_value());
   EXPECT_EQ(params.error().code(), StatusCode::kInvalidArgument);
+  for (std::string_view raw : {"prefix=%G1", "pre%2=1", "a=1&b=%"}) {
+    Result<std::string> from_raw = CanonicalQueryFromRaw(SplitQuery(raw));
+    ASSERT_FALSE(from_raw.has_value()) << raw;
+    EXPECT_EQ(from_raw.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(from_raw.error().message(), ParseQuery(raw).error().message());
+  }
 }
 
 TEST(CanonicalHeadersTest, TrimsAndCollapsesBlanks) {

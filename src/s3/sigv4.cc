@@ -1,6 +1,8 @@
 #include "s3/sigv4.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <utility>
 
 #include "common/encoding.h"
@@ -130,13 +132,28 @@ Sha256Bytes DeriveSigningKey(std::string_view secret_access_key, const SigningSc
 
 std::string StringToSign(std::string_view amz_date, const SigningScope& scope,
                          std::string_view canonical_request) {
-  std::string out(kSigV4Algorithm);
+  std::string out;
+  out.reserve(kSigV4Algorithm.size() + amz_date.size() + scope.date.size() +
+              scope.region.size() + scope.service.size() + 96);
+  out += kSigV4Algorithm;
   out += '\n';
   out += amz_date;
   out += '\n';
-  out += CredentialScope(scope);
-  out += '\n';
-  out += Sha256Hex(canonical_request);
+  out += scope.date;
+  out += '/';
+  out += scope.region;
+  out += '/';
+  out += scope.service;
+  out += "/aws4_request\n";
+  // Hex of the hash written in place (no temporary string per request).
+  constexpr char kHex[] = "0123456789abcdef";
+  const Sha256Bytes hash = Sha256(canonical_request);
+  size_t at = out.size();
+  out.resize(at + 2 * hash.size());
+  for (uint8_t byte : hash) {
+    out[at++] = kHex[byte >> 4];
+    out[at++] = kHex[byte & 0xf];
+  }
   return out;
 }
 
@@ -190,22 +207,35 @@ SigningKeyCache::SigningKeyCache(size_t capacity) : capacity_(std::max<size_t>(c
 
 Sha256Bytes SigningKeyCache::Get(std::string_view secret_access_key, const SigningScope& scope) {
   // Length-prefixed fields, so that no two (secret, date, region, service) tuples collide.
-  std::string cache_key;
-  cache_key.reserve(secret_access_key.size() + scope.date.size() + scope.region.size() +
-                    scope.service.size() + 16);
-  for (std::string_view field : {secret_access_key, std::string_view(scope.date),
-                                 std::string_view(scope.region), std::string_view(scope.service)}) {
-    cache_key += std::to_string(field.size());
-    cache_key += ':';
-    cache_key += field;
+  // Built on the stack when it fits (always, for real keys): a hit, the per-request case,
+  // allocates nothing; the heap string is made only to insert a new entry.
+  char stack_key[512];
+  std::string heap_key;
+  size_t length = 0;
+  const std::string_view fields[] = {secret_access_key, scope.date, scope.region, scope.service};
+  size_t needed = 0;
+  for (std::string_view field : fields) needed += field.size() + 21;
+  char* buffer = stack_key;
+  if (needed > sizeof stack_key) {
+    heap_key.resize(needed);
+    buffer = heap_key.data();
   }
+  for (std::string_view field : fields) {
+    char* end = std::to_chars(buffer + length, buffer + needed, field.size()).ptr;
+    length = static_cast<size_t>(end - buffer);
+    buffer[length++] = ':';
+    std::memcpy(buffer + length, field.data(), field.size());
+    length += field.size();
+  }
+  const std::string_view lookup_key(buffer, length);
   {
     std::lock_guard lock(mu_);
-    if (auto it = entries_.find(cache_key); it != entries_.end()) {
+    if (auto it = entries_.find(lookup_key); it != entries_.end()) {
       recency_.splice(recency_.begin(), recency_, it->second.recency);
       return it->second.key;
     }
   }
+  std::string cache_key(lookup_key);
   // Derive without holding the lock; two threads missing together both derive the same key,
   // and the second insert below finds the first.
   Sha256Bytes key = DeriveSigningKey(secret_access_key, scope);

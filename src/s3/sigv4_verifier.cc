@@ -55,12 +55,65 @@ std::optional<std::string_view> FindHeader(const RequestView& request, std::stri
   return std::nullopt;
 }
 
-const QueryParam* FindParam(const std::vector<QueryParam>& params, std::string_view name) {
-  for (const QueryParam& param : params) {
-    if (param.name == name) return &param;
+// The query parsed once per request, for both the authentication parameters and the canonical
+// query: the wire pieces, and each piece percent-decoded ('+' stays '+'). A component with no
+// escape is its own decoded form and is viewed in place; the others are decoded into
+// `storage_`, reserved up front so that views into it never move. Not copyable or movable.
+class DecodedQuery {
+ public:
+  struct Param {
+    std::string_view name;
+    std::string_view value;
+  };
+
+  DecodedQuery() = default;
+  DecodedQuery(const DecodedQuery&) = delete;
+  DecodedQuery& operator=(const DecodedQuery&) = delete;
+
+  // InvalidArgument on a malformed %-escape, in ParseQuery's words.
+  Status Parse(std::string_view raw_query) {
+    raw_ = SplitQuery(raw_query);
+    decoded_.reserve(raw_.size());
+    storage_.reserve(2 * raw_.size());
+    for (const RawQueryParam& raw : raw_) {
+      std::optional<std::string_view> name = Decode(raw.name);
+      if (!name) {
+        return InvalidArgument("malformed percent-encoding in query parameter name '" +
+                               std::string(raw.name) + "'");
+      }
+      std::optional<std::string_view> value = Decode(raw.value);
+      if (!value) {
+        return InvalidArgument("malformed percent-encoding in query value of '" +
+                               std::string(*name) + "' '" + std::string(raw.value) + "'");
+      }
+      decoded_.push_back(Param{*name, *value});
+    }
+    return Status::Ok();
   }
-  return nullptr;
-}
+
+  const Param* Find(std::string_view name) const {
+    for (const Param& param : decoded_) {
+      if (param.name == name) return &param;
+    }
+    return nullptr;
+  }
+  std::span<const RawQueryParam> raw() const { return raw_; }
+
+ private:
+  std::optional<std::string_view> Decode(std::string_view text) {
+    if (text.find('%') == std::string_view::npos) return text;
+    std::optional<std::string> decoded = PercentDecode(text, /*plus_as_space=*/false);
+    if (!decoded) return std::nullopt;
+    storage_.push_back(std::move(*decoded));
+    return std::string_view(storage_.back());
+  }
+
+  std::vector<RawQueryParam> raw_;
+  std::vector<Param> decoded_;
+  std::vector<std::string> storage_;
+};
+
+using Param = DecodedQuery::Param;
 
 bool IsDigits(std::string_view text) {
   return !text.empty() &&
@@ -84,14 +137,16 @@ struct Credential {
 // words, to follow "The authorization header is malformed; " or its query counterpart.
 std::expected<Credential, std::string> ParseCredential(std::string_view text,
                                                        const VerifyOptions& options) {
-  std::vector<std::string_view> parts;
-  for (size_t start = 0;;) {
+  std::string_view parts[5];
+  size_t count = 0;
+  for (size_t start = 0;; ++count) {
     size_t slash = text.find('/', start);
-    parts.push_back(text.substr(start, slash - start));
+    if (count < 5) parts[count] = text.substr(start, slash - start);
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
-  if (parts.size() != 5 || parts[0].empty() || parts[1].size() != 8 || !IsDigits(parts[1]) ||
+  ++count;
+  if (count != 5 || parts[0].empty() || parts[1].size() != 8 || !IsDigits(parts[1]) ||
       parts[2].empty()) {
     return std::unexpected(
         "the Credential is mal-formed; expecting "
@@ -191,7 +246,7 @@ struct Claim {
 };
 
 Result<VerifiedRequest> CheckSignature(const RequestView& request,
-                                       const std::vector<QueryParam>& params, Claim claim,
+                                       const DecodedQuery& params, Claim claim,
                                        const SecretLookup& lookup, SigningKeyCache& keys) {
   TL_RETURN_IF_ERROR(CheckAllSigned(request, claim.signed_names));
   TL_ASSIGN_OR_RETURN(std::string secret, lookup(claim.verified.access_key_id));
@@ -199,11 +254,13 @@ Result<VerifiedRequest> CheckSignature(const RequestView& request,
   Result<std::string> uri = CanonicalUri(request.raw_path);
   if (!uri) return Error(AsS3Error(uri.error()));
   VerifiedRequest& verified = claim.verified;
-  std::string canonical = CanonicalRequest(
-      request.method, *uri,
-      CanonicalQuery(params, verified.presigned ? "X-Amz-Signature" : std::string_view()),
-      CanonicalHeaders(request.headers, claim.signed_names), claim.signed_headers,
-      verified.payload_hash);
+  Result<std::string> query = CanonicalQueryFromRaw(
+      params.raw(), verified.presigned ? "X-Amz-Signature" : std::string_view());
+  if (!query) return Error(AsS3Error(query.error()));
+  std::string canonical =
+      CanonicalRequest(request.method, *uri, *query,
+                       CanonicalHeaders(request.headers, claim.signed_names),
+                       claim.signed_headers, verified.payload_hash);
   std::string string_to_sign = StringToSign(verified.amz_date, verified.scope, canonical);
   verified.signing_key = keys.Get(secret, verified.scope);
   std::string expected = HexSignature(verified.signing_key, string_to_sign);
@@ -220,11 +277,11 @@ Result<VerifiedRequest> CheckSignature(const RequestView& request,
 }
 
 Result<VerifiedRequest> VerifyHeaderAuth(const RequestView& request, std::string_view authorization,
-                                         const std::vector<QueryParam>& params,
+                                         const DecodedQuery& params,
                                          const SecretLookup& lookup, int64_t now_seconds,
                                          const VerifyOptions& options, SigningKeyCache& keys) {
   for (std::string_view name : {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"}) {
-    if (FindParam(params, name) != nullptr) {
+    if (params.Find(name) != nullptr) {
       return Error(MakeError(ErrorCode::kInvalidArgument, std::string(kOneAuthMechanism)));
     }
   }
@@ -344,23 +401,23 @@ Result<VerifiedRequest> VerifyHeaderAuth(const RequestView& request, std::string
 }
 
 Result<VerifiedRequest> VerifyPresigned(const RequestView& request,
-                                        const std::vector<QueryParam>& params,
+                                        const DecodedQuery& params,
                                         const SecretLookup& lookup, int64_t now_seconds,
                                         const VerifyOptions& options, SigningKeyCache& keys) {
   auto query_error = [](std::string message) {
     return Error(MakeError(ErrorCode::kAuthorizationQueryParametersError, std::move(message)));
   };
-  if (FindParam(params, "AWSAccessKeyId") != nullptr ||
-      (FindParam(params, "Signature") != nullptr &&
-       FindParam(params, "X-Amz-Signature") == nullptr)) {
+  if (params.Find("AWSAccessKeyId") != nullptr ||
+      (params.Find("Signature") != nullptr &&
+       params.Find("X-Amz-Signature") == nullptr)) {
     return Error(MakeError(ErrorCode::kInvalidRequest, std::string(kSigV2Unsupported)));
   }
-  const QueryParam* algorithm = FindParam(params, "X-Amz-Algorithm");
-  const QueryParam* credential = FindParam(params, "X-Amz-Credential");
-  const QueryParam* signature = FindParam(params, "X-Amz-Signature");
-  const QueryParam* date = FindParam(params, "X-Amz-Date");
-  const QueryParam* signed_headers = FindParam(params, "X-Amz-SignedHeaders");
-  const QueryParam* expires = FindParam(params, "X-Amz-Expires");
+  const Param* algorithm = params.Find("X-Amz-Algorithm");
+  const Param* credential = params.Find("X-Amz-Credential");
+  const Param* signature = params.Find("X-Amz-Signature");
+  const Param* date = params.Find("X-Amz-Date");
+  const Param* signed_headers = params.Find("X-Amz-SignedHeaders");
+  const Param* expires = params.Find("X-Amz-Expires");
   if (!algorithm || !credential || !signature || !date || !signed_headers || !expires) {
     return query_error(std::string(kPresignRequiredParams));
   }
@@ -387,11 +444,12 @@ Result<VerifiedRequest> VerifyPresigned(const RequestView& request,
   if (parsed->scope.date != std::string_view(date->value).substr(0, 8)) {
     return query_error("Invalid credential date \"" + parsed->scope.date +
                        "\". This date is not the same as X-Amz-Date: \"" +
-                       date->value.substr(0, 8) + "\".");
+                       std::string(date->value.substr(0, 8)) + "\".");
   }
   std::optional<std::vector<std::string_view>> names = SplitSignedHeaders(signed_headers->value);
   if (!names) {
-    return query_error("X-Amz-SignedHeaders \"" + signed_headers->value + "\" is malformed.");
+    return query_error("X-Amz-SignedHeaders \"" + std::string(signed_headers->value) +
+                       "\" is malformed.");
   }
   if (*time - now_seconds > options.max_skew_seconds) {
     return Error(MakeError(ErrorCode::kAccessDenied, "Request is not valid yet"));
@@ -399,8 +457,9 @@ Result<VerifiedRequest> VerifyPresigned(const RequestView& request,
   // Valid for `expires_seconds` whole seconds from X-Amz-Date: X-Amz-Expires=0 never is.
   if (now_seconds - *time >= expires_seconds) {
     return Error(MakeError(ErrorCode::kAccessDenied,
-                           "Request has expired: X-Amz-Date " + date->value + " + X-Amz-Expires " +
-                               expires->value + " s is before the server time " +
+                           "Request has expired: X-Amz-Date " + std::string(date->value) +
+                               " + X-Amz-Expires " + std::string(expires->value) +
+                               " s is before the server time " +
                                FormatAmzDate(now_seconds)));
   }
 
@@ -412,7 +471,7 @@ Result<VerifiedRequest> VerifyPresigned(const RequestView& request,
   verified.amz_date = date->value;
   verified.request_time = *time;
   // A presigned URL signs no body unless the signer put a payload hash in the query.
-  if (const QueryParam* hash = FindParam(params, "X-Amz-Content-Sha256")) {
+  if (const Param* hash = params.Find("X-Amz-Content-Sha256")) {
     if (!IsValidPayloadHash(hash->value)) {
       return Error(MakeError(ErrorCode::kInvalidArgument, std::string(kBadPayloadHash)));
     }
@@ -420,9 +479,9 @@ Result<VerifiedRequest> VerifyPresigned(const RequestView& request,
   } else {
     verified.payload_hash = std::string(kUnsignedPayload);
   }
-  if (const QueryParam* token = FindParam(params, "X-Amz-Security-Token")) {
+  if (const Param* token = params.Find("X-Amz-Security-Token")) {
     verified.session_token = token->value;
-  } else if (const QueryParam* s3express_token = FindParam(params, "X-Amz-S3session-Token")) {
+  } else if (const Param* s3express_token = params.Find("X-Amz-S3session-Token")) {
     verified.session_token = s3express_token->value;
   } else if (auto header_token = FindHeader(request, "x-amz-security-token")) {
     verified.session_token = std::string(*header_token);
@@ -479,13 +538,15 @@ Result<VerifiedRequest> VerifyRequest(const RequestView& request, const SecretLo
                            "Access Denied: the request carries no Signature Version 4 "
                            "authentication"));
   }
-  Result<std::vector<QueryParam>> params = ParseQuery(request.raw_query);
-  if (!params) return Error(AsS3Error(params.error()));
+  DecodedQuery params;
+  if (Status parsed = params.Parse(request.raw_query); !parsed.ok()) {
+    return Error(AsS3Error(parsed));
+  }
   if (kind == AuthKind::kHeader) {
-    return VerifyHeaderAuth(request, *FindHeader(request, "authorization"), *params, lookup,
+    return VerifyHeaderAuth(request, *FindHeader(request, "authorization"), params, lookup,
                             now_seconds, options, keys);
   }
-  return VerifyPresigned(request, *params, lookup, now_seconds, options, keys);
+  return VerifyPresigned(request, params, lookup, now_seconds, options, keys);
 }
 
 }  // namespace trainload::s3

@@ -1,5 +1,6 @@
 #include "server/route.h"
 
+#include <algorithm>
 #include <array>
 
 #include "common/encoding.h"
@@ -159,23 +160,44 @@ std::string_view OperationName(Operation operation) {
 
 Result<QueryParams> QueryParams::Parse(std::string_view raw_query) {
   QueryParams out;
-  while (!raw_query.empty()) {
-    size_t amp = raw_query.find('&');
-    std::string_view piece = raw_query.substr(0, amp);
-    raw_query = amp == std::string_view::npos ? std::string_view() : raw_query.substr(amp + 1);
+  if (raw_query.empty()) return out;
+  if (raw_query.size() > UINT32_MAX) {
+    return Error(s3::MakeError(s3::ErrorCode::kInvalidArgument, "the query string is too long"));
+  }
+  out.raw_ = std::string(raw_query);
+  out.params_.reserve(static_cast<size_t>(std::count(raw_query.begin(), raw_query.end(), '&')) +
+                      1);
+  const std::string_view raw = out.raw_;
+  // One component: viewed in raw_ when it has nothing to decode, else decoded into decoded_.
+  auto piece_of = [&out, raw](size_t offset, size_t size) -> std::optional<Piece> {
+    std::string_view text = raw.substr(offset, size);
+    if (text.find_first_of("%+") == std::string_view::npos) {
+      return Piece{static_cast<uint32_t>(offset), static_cast<uint32_t>(size), false};
+    }
+    std::optional<std::string> decoded = PercentDecode(text, /*plus_as_space=*/true);
+    if (!decoded) return std::nullopt;
+    Piece piece{static_cast<uint32_t>(out.decoded_.size()),
+                static_cast<uint32_t>(decoded->size()), true};
+    out.decoded_ += *decoded;
+    return piece;
+  };
+  for (size_t start = 0; start < raw.size();) {
+    size_t amp = raw.find('&', start);
+    if (amp == std::string_view::npos) amp = raw.size();
+    std::string_view piece = raw.substr(start, amp - start);
+    size_t piece_start = start;
+    start = amp + 1;
     if (piece.empty()) continue;
     size_t eq = piece.find('=');
-    auto name = PercentDecode(piece.substr(0, eq), /*plus_as_space=*/true);
-    std::optional<std::string> value = std::string();
-    if (eq != std::string_view::npos) {
-      value = PercentDecode(piece.substr(eq + 1), /*plus_as_space=*/true);
-    }
+    std::optional<Piece> name = piece_of(piece_start, std::min(eq, piece.size()));
+    std::optional<Piece> value = Piece{};
+    if (eq != std::string_view::npos) value = piece_of(piece_start + eq + 1, piece.size() - eq - 1);
     if (!name || !value) {
       return Error(s3::MakeError(s3::ErrorCode::kInvalidArgument,
                                  "malformed percent-encoding in query parameter '" +
                                      std::string(piece) + "'"));
     }
-    out.params_.push_back(Param{std::move(*name), std::move(*value), eq != std::string_view::npos});
+    out.params_.push_back(Param{*name, *value});
   }
   return out;
 }
@@ -184,7 +206,7 @@ bool QueryParams::Has(std::string_view name) const { return Get(name).has_value(
 
 std::optional<std::string_view> QueryParams::Get(std::string_view name) const {
   for (const Param& p : params_) {
-    if (p.name == name) return std::string_view(p.value);
+    if (View(p.name) == name) return View(p.value);
   }
   return std::nullopt;
 }

@@ -4,6 +4,7 @@
 // Pure functions over the request line and Host header; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,21 +52,35 @@ enum class Operation {
 std::string_view OperationName(Operation operation);
 
 // Decoded query parameters in wire order. Values are percent-decoded ('+' means space);
-// a parameter without '=' has an empty value and `has_value == false`.
+// a parameter without '=' has an empty value. Parsing copies the query once and decodes only
+// the components that hold an escape or a '+' (few do), so routing a request allocates little.
 class QueryParams {
  public:
-  struct Param {
-    std::string name;
-    std::string value;
-    bool has_value;
-  };
   static Result<QueryParams> Parse(std::string_view raw_query);
 
   bool Has(std::string_view name) const;
   std::optional<std::string_view> Get(std::string_view name) const;
-  const std::vector<Param>& params() const { return params_; }
+  size_t size() const { return params_.size(); }
 
  private:
+  // A decoded component: bytes [offset, offset + size) of decoded_ when `in_decoded`, else of
+  // raw_ (it needed no decoding). Offsets rather than views, so that copies and moves stay
+  // valid.
+  struct Piece {
+    uint32_t offset = 0;
+    uint32_t size = 0;
+    bool in_decoded = false;
+  };
+  struct Param {
+    Piece name;
+    Piece value;
+  };
+  std::string_view View(Piece piece) const {
+    return std::string_view(piece.in_decoded ? decoded_ : raw_).substr(piece.offset, piece.size);
+  }
+
+  std::string raw_;
+  std::string decoded_;
   std::vector<Param> params_;
 };
 

@@ -89,6 +89,22 @@ TEST(RouteTest, QueryParamsDecodeAndKeepValuelessNames) {
   EXPECT_FALSE(q->Has("missing"));
 }
 
+TEST(RouteTest, QueryParamsSurviveCopiesAndMoves) {
+  // Short and long, raw and decoded components; a copy and a move answer the same.
+  auto parsed = QueryParams::Parse(
+      "a=1&X-Amz-Credential=AKID%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&b=x+y&&c");
+  ASSERT_TRUE(parsed.has_value());
+  QueryParams copy = *parsed;
+  QueryParams moved = std::move(*parsed);
+  for (const QueryParams* q : {&copy, &moved}) {
+    EXPECT_EQ(q->size(), 4u);
+    EXPECT_EQ(q->Get("a"), "1");
+    EXPECT_EQ(q->Get("X-Amz-Credential"), "AKID/20130524/us-east-1/s3/aws4_request");
+    EXPECT_EQ(q->Get("b"), "x y");
+    EXPECT_EQ(q->Get("c"), "");
+  }
+}
+
 TEST(RouteTest, MalformedEscapesAreRejected) {
   auto r = ResolveRoute("GET", "/b/%zz", "", "h", kDomains, false);
   ASSERT_FALSE(r.has_value());

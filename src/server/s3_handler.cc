@@ -58,7 +58,8 @@ std::string S3Handler::NewRequestId() {
 
 void S3Handler::Handle(http::Exchange& exchange) {
   std::string id = NewRequestId();
-  RequestContext ctx(exchange, id, Base64Encode(id + id));
+  std::string host_id = Base64Encode(id + id);
+  RequestContext ctx(exchange, std::move(id), std::move(host_id));
   Status status = Serve(ctx);
   if (!status.ok()) SendError(ctx, status);
 }
