@@ -62,6 +62,22 @@ Result<std::string> DecodeComponent(std::string_view text, std::string_view what
   return std::move(*decoded);
 }
 
+// "name=value&..." of encoded pairs, which AWS sorts after encoding, by name and then by value
+// (byte order). `size_hint`: the joined length when known, else 0.
+template <typename Text>
+std::string JoinSorted(std::vector<std::pair<Text, Text>>& encoded, size_t size_hint) {
+  std::sort(encoded.begin(), encoded.end());
+  std::string out;
+  out.reserve(size_hint);
+  for (const auto& [name, value] : encoded) {
+    if (!out.empty()) out += '&';
+    out += name;
+    out += '=';
+    out += value;
+  }
+  return out;
+}
+
 }  // namespace
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -89,20 +105,10 @@ Result<std::string> CanonicalUri(std::string_view raw_path) {
 
 Result<std::vector<QueryParam>> ParseQuery(std::string_view raw_query) {
   std::vector<QueryParam> params;
-  size_t start = 0;
-  while (start <= raw_query.size()) {
-    size_t end = raw_query.find('&', start);
-    if (end == std::string_view::npos) end = raw_query.size();
-    std::string_view piece = raw_query.substr(start, end - start);
-    start = end + 1;
-    if (piece.empty()) continue;
-    size_t eq = piece.find('=');
-    std::string_view name = piece.substr(0, eq);
-    std::string_view value =
-        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
+  for (const RawQueryParam& raw : SplitQuery(raw_query)) {
     QueryParam param;
-    TL_ASSIGN_OR_RETURN(param.name, DecodeComponent(name, "parameter name"));
-    TL_ASSIGN_OR_RETURN(param.value, DecodeComponent(value, "value of '" + param.name + "'"));
+    TL_ASSIGN_OR_RETURN(param.name, DecodeComponent(raw.name, "parameter name"));
+    TL_ASSIGN_OR_RETURN(param.value, DecodeComponent(raw.value, "value of '" + param.name + "'"));
     params.push_back(std::move(param));
   }
   return params;
@@ -118,10 +124,10 @@ std::vector<RawQueryParam> SplitQuery(std::string_view raw_query) {
     start = end + 1;
     if (piece.empty()) continue;
     size_t eq = piece.find('=');
-    params.push_back(RawQueryParam{
-        piece.substr(0, eq),
-        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1),
-        eq != std::string_view::npos});
+    params.push_back(
+        RawQueryParam{piece.substr(0, eq),
+                      eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1),
+                      eq != std::string_view::npos});
   }
   return params;
 }
@@ -156,17 +162,7 @@ Result<std::string> CanonicalQueryFromRaw(std::span<const RawQueryParam> params,
     encoded.emplace_back(*name, *value);
     total += name->size() + value->size() + 2;
   }
-  // AWS sorts after encoding, by name and then by value (byte order).
-  std::sort(encoded.begin(), encoded.end());
-  std::string out;
-  out.reserve(total);
-  for (const auto& [name, value] : encoded) {
-    if (!out.empty()) out += '&';
-    out += name;
-    out += '=';
-    out += value;
-  }
-  return out;
+  return JoinSorted(encoded, total);
 }
 
 std::string CanonicalQuery(std::span<const QueryParam> params, std::string_view exclude) {
@@ -177,16 +173,7 @@ std::string CanonicalQuery(std::span<const QueryParam> params, std::string_view 
     encoded.emplace_back(UriEncode(param.name, /*encode_slash=*/true),
                          UriEncode(param.value, /*encode_slash=*/true));
   }
-  // AWS sorts after encoding, by name and then by value (byte order).
-  std::sort(encoded.begin(), encoded.end());
-  std::string out;
-  for (const auto& [name, value] : encoded) {
-    if (!out.empty()) out += '&';
-    out += name;
-    out += '=';
-    out += value;
-  }
-  return out;
+  return JoinSorted(encoded, 0);
 }
 
 std::string CanonicalHeaderValue(std::string_view value) {

@@ -11,6 +11,16 @@
 namespace trainload::s3 {
 namespace {
 
+// "date/region/service/aws4_request", appended to `out`.
+void AppendCredentialScope(const SigningScope& scope, std::string& out) {
+  out += scope.date;
+  out += '/';
+  out += scope.region;
+  out += '/';
+  out += scope.service;
+  out += "/aws4_request";
+}
+
 // Headers a client never signs: they are hop-by-hop, or rewritten by proxies and agents. The
 // list is botocore's and the IAM SigV4 guide's together.
 constexpr std::string_view kNeverSigned[] = {
@@ -112,12 +122,7 @@ Result<std::string> Signature(const SigningRequest& request, std::string_view ra
 std::string CredentialScope(const SigningScope& scope) {
   std::string out;
   out.reserve(scope.date.size() + scope.region.size() + scope.service.size() + 16);
-  out += scope.date;
-  out += '/';
-  out += scope.region;
-  out += '/';
-  out += scope.service;
-  out += "/aws4_request";
+  AppendCredentialScope(scope, out);
   return out;
 }
 
@@ -133,18 +138,14 @@ Sha256Bytes DeriveSigningKey(std::string_view secret_access_key, const SigningSc
 std::string StringToSign(std::string_view amz_date, const SigningScope& scope,
                          std::string_view canonical_request) {
   std::string out;
-  out.reserve(kSigV4Algorithm.size() + amz_date.size() + scope.date.size() +
-              scope.region.size() + scope.service.size() + 96);
+  out.reserve(kSigV4Algorithm.size() + amz_date.size() + scope.date.size() + scope.region.size() +
+              scope.service.size() + 96);
   out += kSigV4Algorithm;
   out += '\n';
   out += amz_date;
   out += '\n';
-  out += scope.date;
-  out += '/';
-  out += scope.region;
-  out += '/';
-  out += scope.service;
-  out += "/aws4_request\n";
+  AppendCredentialScope(scope, out);
+  out += '\n';
   // Hex of the hash written in place (no temporary string per request).
   constexpr char kHex[] = "0123456789abcdef";
   const Sha256Bytes hash = Sha256(canonical_request);
