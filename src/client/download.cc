@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <random>
 
 #include "client/body_checksum.h"
 #include "client/part_planner.h"
@@ -78,6 +79,16 @@ class PwriteConsumer final : public BodyConsumer {
   uint64_t reported_;  // the most bytes any attempt has written and reported
 };
 
+// Six random letters and digits, as mkstemp uses.
+std::string RandomSuffix() {
+  constexpr std::string_view kChars =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::random_device random;
+  std::string out(6, 'x');
+  for (char& c : out) c = kChars[random() % kChars.size()];
+  return out;
+}
+
 // The file a download is written into, made visible under its final name only when complete.
 //
 // Preferably an unnamed file (O_TMPFILE) in the destination's directory, linked in at the end:
@@ -118,10 +129,10 @@ class TempFile {
       // Linking needs the descriptor still open; an existing file at `path` (an overwrite, a
       // resumed stage) is replaced by linking under a temp name and renaming over it.
       Status linked = LinkAs(path);
-      if (!linked.ok() && linked.code() == StatusCode::kAlreadyExists) {
-        std::string name =
-            path + ".trainload-" + std::to_string(::getpid()) + "-" + std::to_string(fd_);
-        (void)::unlink(name.c_str());  // a leftover of a crashed run with the same pid
+      // The temp name has the shape `stage` sweeps after a crash: ".trainload-" + 6 letters.
+      for (int attempt = 0; attempt < 100 && linked.code() == StatusCode::kAlreadyExists;
+           ++attempt) {
+        std::string name = path + ".trainload-" + RandomSuffix();
         linked = LinkAs(name);
         if (linked.ok()) name_ = std::move(name);
       }
