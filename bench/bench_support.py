@@ -6,9 +6,11 @@
   resident memory, and a background sampler of VmRSS/VmHWM;
 - a description of the machine (cores, kernel, memory, the disk under a directory) and of the
   tools' versions, printed at the top of every report;
-- the statistics and the result table (median of the repetitions, ratio, target, verdict).
+- the statistics and the result table (median of the repetitions, ratio, target, verdict);
+- the command-line flags every program takes, and the main loop they share.
 """
 
+import argparse
 import os
 import platform
 import shlex
@@ -17,6 +19,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -504,6 +507,52 @@ def file_pages_cached(path):
             libc.munmap(addr, size)
     finally:
         os.close(fd)
+
+
+def parse_size(text):
+    """Bytes of a size flag such as 256MiB, 1G or 4096."""
+    units = {"": 0, "B": 0, "K": 10, "KB": 10, "KIB": 10, "M": 20, "MB": 20, "MIB": 20,
+             "G": 30, "GB": 30, "GIB": 30}
+    digits = text.rstrip("BbIiKkMmGg")
+    unit = text[len(digits):].upper()
+    if not digits.isdigit() or unit not in units:
+        raise ValueError(f"size {text!r}: use e.g. 256MiB or 1G")
+    return int(digits) << units[unit]
+
+
+def benchmark_parser(doc, cases, workdir_help="where the temporary directory goes (the disk "
+                     "measured)"):
+    """An argument parser with the flags every benchmark takes: --trainload, --quick, --cases
+    (a comma-separated subset of `cases`) and --workdir. Finish with check_common_args()."""
+    from trainload_server import find_trainload  # tests/system is on the programs' path
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trainload", default=find_trainload(),
+                        help="the trainload binary (default: $TRAINLOAD_BIN or build/)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes for a fast check of the program itself")
+    parser.add_argument("--cases", default=",".join(cases),
+                        help=f"comma-separated subset of {','.join(cases)}")
+    parser.add_argument("--workdir", default=tempfile.gettempdir(), help=workdir_help)
+    return parser
+
+
+def subset(parser, text, allowed, what):
+    """The comma-separated names in `text`, each one of `allowed`; a usage error otherwise."""
+    chosen = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in chosen if c not in allowed]
+    if unknown or not chosen:
+        parser.error(f"unknown {what}(s) {unknown}; choose from {list(allowed)}")
+    return chosen
+
+
+def check_common_args(parser, args, cases):
+    """Checks and normalizes the flags of benchmark_parser(): --cases becomes a list, and
+    --trainload an absolute path to a binary that exists."""
+    args.cases = subset(parser, args.cases, cases, "case")
+    if not os.path.exists(args.trainload):
+        parser.error(f"trainload binary not found at {args.trainload}")
+    args.trainload = os.path.abspath(args.trainload)
 
 
 def run_benchmark(bench, cases, report):

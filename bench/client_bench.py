@@ -32,7 +32,6 @@ a scrubbed environment (no AWS_* from the machine). The temporary directory
       [--cases big,stage,list] [--runs N] [--peers aws-v2,aws-v1,...] [--workdir DIR]
 """
 
-import argparse
 import hashlib
 import os
 import shlex
@@ -48,7 +47,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench_support import (run_benchmark, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
+from bench_support import (run_benchmark, benchmark_parser, check_common_args, subset, parse_size, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
                            cpu_seconds, format_detail_table, format_number, format_table,
                            machine_description, median, raise_on_sigterm, run_timed,
                            tool_versions)
@@ -56,7 +55,7 @@ from peers import (byte_ranges, check_curl_results, curl_put_command,  # noqa: E
                    curl_range_command, require_tool, write_rclone_config, write_s3cmd_config)
 from peer_support import tool_env  # noqa: E402
 from server_bench import write_random_file  # noqa: E402
-from trainload_server import REGION, TrainloadServer, find_trainload  # noqa: E402
+from trainload_server import REGION, TrainloadServer  # noqa: E402
 
 ALL_CASES = ("big", "stage", "list")
 AWS_V2 = "/usr/bin/aws"
@@ -735,42 +734,16 @@ class ClientBench:
         return "\n".join(lines)
 
 
-def parse_size(text):
-    """Bytes of "512MiB", "1G", "1073741824" (the units trainload's --max-memory takes)."""
-    units = {"": 0, "B": 0, "K": 10, "KB": 10, "KIB": 10, "M": 20, "MB": 20, "MIB": 20,
-             "G": 30, "GB": 30, "GIB": 30}
-    digits = text.rstrip("BbIiKkMmGg")
-    unit = text[len(digits):].upper()
-    if not digits.isdigit() or unit not in units:
-        raise ValueError(f"size {text!r}: use e.g. 512MiB or 1G")
-    return int(digits) << units[unit]
-
-
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trainload", default=find_trainload(),
-                        help="the trainload binary (default: $TRAINLOAD_BIN or build/)")
-    parser.add_argument("--quick", action="store_true",
-                        help="small sizes for a fast check of the program itself")
-    parser.add_argument("--cases", default=",".join(ALL_CASES),
-                        help=f"comma-separated subset of {','.join(ALL_CASES)}")
+    parser = benchmark_parser(__doc__, ALL_CASES)
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--peers", default=",".join(ALL_PEERS),
                         help=f"comma-separated subset of {','.join(ALL_PEERS)}")
     parser.add_argument("--max-memory", default="",
                         help="trainload's --max-memory (default: the client's, 1 GiB)")
-    parser.add_argument("--workdir", default=tempfile.gettempdir(),
-                        help="where the temporary directory goes (the disk measured)")
     args = parser.parse_args()
-    args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in args.cases if c not in ALL_CASES]
-    if unknown:
-        parser.error(f"unknown case(s) {unknown}; choose from {ALL_CASES}")
-    args.peers = [p.strip() for p in args.peers.split(",") if p.strip()]
-    unknown = [p for p in args.peers if p not in ALL_PEERS]
-    if unknown:
-        parser.error(f"unknown peer(s) {unknown}; choose from {list(ALL_PEERS)}")
+    check_common_args(parser, args, ALL_CASES)
+    args.peers = subset(parser, args.peers, ALL_PEERS, "peer")
     if args.max_memory:
         try:
             parse_size(args.max_memory)
@@ -778,9 +751,6 @@ def parse_args():
             parser.error(f"--max-memory: {e}")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    if not os.path.exists(args.trainload):
-        parser.error(f"trainload binary not found at {args.trainload}")
-    args.trainload = os.path.abspath(args.trainload)
     for peer in args.peers:
         tool = ALL_PEERS[peer]
         if not (os.path.exists(tool) or shutil.which(tool)):

@@ -62,7 +62,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 
-from bench_support import (run_benchmark, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
+from bench_support import (run_benchmark, benchmark_parser, check_common_args, subset, parse_size, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
                            cpu_seconds, drop_file_pages, file_pages_cached,
                            format_detail_table, format_number, format_table,
                            machine_description, median, memory_status, raise_on_sigterm,
@@ -652,7 +652,7 @@ class MountBench:
         tools += [("local disk", local), ("trainload cp", cp)]
         self.run_operation([ops[1], ops[4], cp_null], tools)
         self.seq_ops = ops
-        budget = self.parse_size(self.args.max_memory) if self.args.max_memory else DEFAULT_BUDGET
+        budget = parse_size(self.args.max_memory) if self.args.max_memory else DEFAULT_BUDGET
         self.rss_row(f"{ops[4].title}, --max-memory {budget // MIB} MiB", self.seq4_hwm,
                      budget)
 
@@ -953,7 +953,7 @@ class MountBench:
         size = self.sizes.big
         source = self.big_source()
         budget_text = self.args.rss_max_memory
-        budget = self.parse_size(budget_text)
+        budget = parse_size(budget_text)
         op = Operation(f"rss: 4 sequential readers, --max-memory {budget_text}", "MB/s",
                        size / 1e6)
         hwm = []
@@ -981,16 +981,6 @@ class MountBench:
                           ", ".join(f"{v:.0f}" for v in hwm) + " MiB")
 
     # ---- report -------------------------------------------------------------------------------
-
-    @staticmethod
-    def parse_size(text):
-        units = {"": 0, "B": 0, "K": 10, "KB": 10, "KIB": 10, "M": 20, "MB": 20, "MIB": 20,
-                 "G": 30, "GB": 30, "GIB": 30}
-        digits = text.rstrip("BbIiKkMmGg")
-        unit = text[len(digits):].upper()
-        if not digits.isdigit() or unit not in units:
-            raise ValueError(f"size {text!r}: use e.g. 256MiB or 1G")
-        return int(digits) << units[unit]
 
     def target_rows(self):
         rows = []
@@ -1068,15 +1058,7 @@ class MountBench:
 
 
 def parse_args():
-    from trainload_server import find_trainload
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trainload", default=find_trainload(),
-                        help="the trainload binary (default: $TRAINLOAD_BIN or build/)")
-    parser.add_argument("--quick", action="store_true",
-                        help="small sizes for a fast check of the program itself")
-    parser.add_argument("--cases", default=",".join(ALL_CASES),
-                        help=f"comma-separated subset of {','.join(ALL_CASES)}")
+    parser = benchmark_parser(__doc__, ALL_CASES)
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--peers", default=",".join(ALL_PEERS),
                         help=f"comma-separated subset of {','.join(ALL_PEERS)}")
@@ -1092,29 +1074,18 @@ def parse_args():
                         help="set every FUSE mount's kernel read-ahead (/sys/class/bdi/<dev>/"
                              "read_ahead_kb) to this many KiB after mounting, for every tool "
                              "alike (default: leave the kernel's value)")
-    parser.add_argument("--workdir", default=tempfile.gettempdir(),
-                        help="where the temporary directory goes (the disk measured)")
     args = parser.parse_args()
-    args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in args.cases if c not in ALL_CASES]
-    if unknown:
-        parser.error(f"unknown case(s) {unknown}; choose from {ALL_CASES}")
-    args.peers = [p.strip() for p in args.peers.split(",") if p.strip()]
-    unknown = [p for p in args.peers if p not in ALL_PEERS]
-    if unknown:
-        parser.error(f"unknown peer(s) {unknown}; choose from {list(ALL_PEERS)}")
+    check_common_args(parser, args, ALL_CASES)
+    args.peers = subset(parser, args.peers, ALL_PEERS, "peer")
     for flag, value in (("--max-memory", args.max_memory),
                         ("--rss-max-memory", args.rss_max_memory)):
         if value:
             try:
-                MountBench.parse_size(value)
+                parse_size(value)
             except ValueError as e:
                 parser.error(f"{flag}: {e}")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    if not os.path.exists(args.trainload):
-        parser.error(f"trainload binary not found at {args.trainload}")
-    args.trainload = os.path.abspath(args.trainload)
     if args.perf:
         args.perf = os.path.abspath(args.perf)
     for tool in ["dd", "ls", "find", "fusermount3"] + (["perf"] if args.perf else []) + [

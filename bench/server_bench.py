@@ -24,7 +24,6 @@ failure or Ctrl-C.
       [--cases get,small,put,rss] [--repeat N] [--workdir DIR] [--cold]
 """
 
-import argparse
 import hashlib
 import http.client
 import os
@@ -40,12 +39,12 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench_support import (run_benchmark, GIB, KIB, MIB, BenchmarkError, Children, MemorySampler,  # noqa: E402
+from bench_support import (run_benchmark, benchmark_parser, check_common_args, GIB, KIB, MIB, BenchmarkError, Children, MemorySampler,  # noqa: E402
                            Row, cpu_seconds, format_table, machine_description, median,
                            memory_status, raise_on_sigterm, reset_peak_rss, tool_versions)
 from peers import (NginxServer, curl_get_all, curl_get_streams, curl_put_batch,  # noqa: E402
                    fio_write, run_wrk)
-from trainload_server import REGION, TrainloadServer, find_trainload  # noqa: E402
+from trainload_server import REGION, TrainloadServer  # noqa: E402
 
 ALL_CASES = ("get", "small", "put", "rss")
 BUCKET = "bench"
@@ -494,29 +493,15 @@ class ServerBench:
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trainload", default=find_trainload(),
-                        help="the trainload binary (default: $TRAINLOAD_BIN or build/)")
-    parser.add_argument("--quick", action="store_true",
-                        help="small sizes for a fast check of the program itself")
-    parser.add_argument("--cases", default=",".join(ALL_CASES),
-                        help=f"comma-separated subset of {','.join(ALL_CASES)}")
+    parser = benchmark_parser(__doc__, ALL_CASES, "where the temporary data directory goes "
+                              "(the disk measured)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (>= 3)")
-    parser.add_argument("--workdir", default=tempfile.gettempdir(),
-                        help="where the temporary data directory goes (the disk measured)")
     parser.add_argument("--cold", action="store_true",
                         help="drop the page cache before each read run (root)")
     args = parser.parse_args()
-    args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in args.cases if c not in ALL_CASES]
-    if unknown:
-        parser.error(f"unknown case(s) {unknown}; choose from {ALL_CASES}")
+    check_common_args(parser, args, ALL_CASES)
     if args.repeat < 3:
         parser.error("--repeat must be at least 3 (the report is a median)")
-    if not os.path.exists(args.trainload):
-        parser.error(f"trainload binary not found at {args.trainload}")
-    args.trainload = os.path.abspath(args.trainload)
     return args
 
 

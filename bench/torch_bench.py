@@ -49,7 +49,6 @@ Ctrl-C or SIGTERM.
       [--runs N] [--workers 4] [--batch-size 32] [--prefetch N] [--workdir DIR]
 """
 
-import argparse
 import gc
 import io
 import os
@@ -72,12 +71,12 @@ import torch  # noqa: E402
 import torch.utils.data  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench_support import (run_benchmark, GIB, KIB, MIB, BenchmarkError, Children, MemorySampler,  # noqa: E402
+from bench_support import (run_benchmark, benchmark_parser, check_common_args, subset, GIB, KIB, MIB, BenchmarkError, Children, MemorySampler,  # noqa: E402
                            Row, cpu_seconds, format_detail_table, format_number, format_table,
                            machine_description, median, raise_on_sigterm, reset_peak_rss,
                            tool_versions)
 from peers import require_tool  # noqa: E402
-from trainload_server import REGION, TrainloadServer, find_trainload  # noqa: E402
+from trainload_server import REGION, TrainloadServer  # noqa: E402
 
 try:
     import trainload.torch as tlt  # noqa: E402
@@ -742,14 +741,7 @@ class TorchBench:
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trainload", default=find_trainload(),
-                        help="the trainload binary (default: $TRAINLOAD_BIN or build/)")
-    parser.add_argument("--quick", action="store_true",
-                        help="small sizes for a fast check of the program itself")
-    parser.add_argument("--cases", default=",".join(ALL_CASES),
-                        help=f"comma-separated subset of {','.join(ALL_CASES)}")
+    parser = benchmark_parser(__doc__, ALL_CASES)
     parser.add_argument("--columns", default=",".join(ALL_COLUMNS),
                         help=f"comma-separated subset of {','.join(ALL_COLUMNS)}")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
@@ -758,24 +750,13 @@ def parse_args():
     parser.add_argument("--prefetch", type=int, default=None,
                         help="S3IterableDataset prefetch depth per worker (default: the "
                              "connector's, 8 objects or 2 shards)")
-    parser.add_argument("--workdir", default=tempfile.gettempdir(),
-                        help="where the temporary directory goes (the disk measured)")
     args = parser.parse_args()
-    args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in args.cases if c not in ALL_CASES]
-    if unknown:
-        parser.error(f"unknown case(s) {unknown}; choose from {ALL_CASES}")
-    args.columns = [c.strip() for c in args.columns.split(",") if c.strip()]
-    unknown = [c for c in args.columns if c not in ALL_COLUMNS]
-    if unknown or not args.columns:
-        parser.error(f"unknown column(s) {unknown}; choose from {ALL_COLUMNS}")
+    check_common_args(parser, args, ALL_CASES)
+    args.columns = subset(parser, args.columns, ALL_COLUMNS, "column")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     if args.workers < 1 or args.batch_size < 1:
         parser.error("--workers and --batch-size must be at least 1")
-    if not os.path.exists(args.trainload):
-        parser.error(f"trainload binary not found at {args.trainload}")
-    args.trainload = os.path.abspath(args.trainload)
     return args
 
 
