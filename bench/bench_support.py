@@ -520,10 +520,11 @@ def parse_size(text):
     return int(digits) << units[unit]
 
 
-def benchmark_parser(doc, cases, workdir_help="where the temporary directory goes (the disk "
-                     "measured)"):
+def benchmark_parser(doc, cases, peers=None, runs=True,
+                     workdir_help="where the temporary directory goes (the disk measured)"):
     """An argument parser with the flags every benchmark takes: --trainload, --quick, --cases
-    (a comma-separated subset of `cases`) and --workdir. Finish with check_common_args()."""
+    (a comma-separated subset of `cases`), --workdir, and --runs (when `runs`) and --peers (a
+    subset of `peers`, when given). Finish with check_common_args()."""
     from trainload_server import find_trainload  # tests/system is on the programs' path
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -534,6 +535,11 @@ def benchmark_parser(doc, cases, workdir_help="where the temporary directory goe
     parser.add_argument("--cases", default=",".join(cases),
                         help=f"comma-separated subset of {','.join(cases)}")
     parser.add_argument("--workdir", default=tempfile.gettempdir(), help=workdir_help)
+    if runs:
+        parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    if peers is not None:
+        parser.add_argument("--peers", default=",".join(peers),
+                            help=f"comma-separated subset of {','.join(peers)}")
     return parser
 
 
@@ -546,10 +552,14 @@ def subset(parser, text, allowed, what):
     return chosen
 
 
-def check_common_args(parser, args, cases):
-    """Checks and normalizes the flags of benchmark_parser(): --cases becomes a list, and
-    --trainload an absolute path to a binary that exists."""
+def check_common_args(parser, args, cases, peers=None):
+    """Checks and normalizes the flags of benchmark_parser(): --cases (and --peers) become
+    lists, --runs is at least 1, and --trainload an absolute path to a binary that exists."""
     args.cases = subset(parser, args.cases, cases, "case")
+    if peers is not None:
+        args.peers = subset(parser, args.peers, peers, "peer")
+    if getattr(args, "runs", 1) < 1:
+        parser.error("--runs must be at least 1")
     if not os.path.exists(args.trainload):
         parser.error(f"trainload binary not found at {args.trainload}")
     args.trainload = os.path.abspath(args.trainload)

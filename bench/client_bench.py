@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench_support import (run_benchmark, benchmark_parser, check_common_args, subset, parse_size, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
+from bench_support import (run_benchmark, benchmark_parser, check_common_args, parse_size, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
                            cpu_seconds, format_detail_table, format_number, format_table,
                            machine_description, median, raise_on_sigterm, run_timed,
                            tool_versions)
@@ -735,22 +735,16 @@ class ClientBench:
 
 
 def parse_args():
-    parser = benchmark_parser(__doc__, ALL_CASES)
-    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
-    parser.add_argument("--peers", default=",".join(ALL_PEERS),
-                        help=f"comma-separated subset of {','.join(ALL_PEERS)}")
+    parser = benchmark_parser(__doc__, ALL_CASES, peers=ALL_PEERS)
     parser.add_argument("--max-memory", default="",
                         help="trainload's --max-memory (default: the client's, 1 GiB)")
     args = parser.parse_args()
-    check_common_args(parser, args, ALL_CASES)
-    args.peers = subset(parser, args.peers, ALL_PEERS, "peer")
+    check_common_args(parser, args, ALL_CASES, peers=ALL_PEERS)
     if args.max_memory:
         try:
             parse_size(args.max_memory)
         except ValueError as e:
             parser.error(f"--max-memory: {e}")
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
     for peer in args.peers:
         tool = ALL_PEERS[peer]
         if not (os.path.exists(tool) or shutil.which(tool)):

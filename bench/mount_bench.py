@@ -62,7 +62,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 
-from bench_support import (run_benchmark, benchmark_parser, check_common_args, subset, parse_size, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
+from bench_support import (run_benchmark, benchmark_parser, check_common_args, parse_size, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
                            cpu_seconds, drop_file_pages, file_pages_cached,
                            format_detail_table, format_number, format_table,
                            machine_description, median, memory_status, raise_on_sigterm,
@@ -1058,10 +1058,7 @@ class MountBench:
 
 
 def parse_args():
-    parser = benchmark_parser(__doc__, ALL_CASES)
-    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
-    parser.add_argument("--peers", default=",".join(ALL_PEERS),
-                        help=f"comma-separated subset of {','.join(ALL_PEERS)}")
+    parser = benchmark_parser(__doc__, ALL_CASES, peers=ALL_PEERS)
     parser.add_argument("--max-memory", default="",
                         help="trainload mount's --max-memory in every case but rss "
                              "(default: its own, 1 GiB)")
@@ -1075,8 +1072,7 @@ def parse_args():
                              "read_ahead_kb) to this many KiB after mounting, for every tool "
                              "alike (default: leave the kernel's value)")
     args = parser.parse_args()
-    check_common_args(parser, args, ALL_CASES)
-    args.peers = subset(parser, args.peers, ALL_PEERS, "peer")
+    check_common_args(parser, args, ALL_CASES, peers=ALL_PEERS)
     for flag, value in (("--max-memory", args.max_memory),
                         ("--rss-max-memory", args.rss_max_memory)):
         if value:
@@ -1084,8 +1080,6 @@ def parse_args():
                 parse_size(value)
             except ValueError as e:
                 parser.error(f"{flag}: {e}")
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
     if args.perf:
         args.perf = os.path.abspath(args.perf)
     for tool in ["dd", "ls", "find", "fusermount3"] + (["perf"] if args.perf else []) + [

@@ -493,8 +493,9 @@ class ServerBench:
 
 
 def parse_args():
-    parser = benchmark_parser(__doc__, ALL_CASES, "where the temporary data directory goes "
-                              "(the disk measured)")
+    parser = benchmark_parser(__doc__, ALL_CASES, runs=False,
+                              workdir_help="where the temporary data directory goes (the disk "
+                              "measured)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (>= 3)")
     parser.add_argument("--cold", action="store_true",
                         help="drop the page cache before each read run (root)")

@@ -744,7 +744,6 @@ def parse_args():
     parser = benchmark_parser(__doc__, ALL_CASES)
     parser.add_argument("--columns", default=",".join(ALL_COLUMNS),
                         help=f"comma-separated subset of {','.join(ALL_COLUMNS)}")
-    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--workers", type=int, default=4, help="DataLoader workers")
     parser.add_argument("--batch-size", type=int, default=32, help="DataLoader batch size")
     parser.add_argument("--prefetch", type=int, default=None,
@@ -753,8 +752,6 @@ def parse_args():
     args = parser.parse_args()
     check_common_args(parser, args, ALL_CASES)
     args.columns = subset(parser, args.columns, ALL_COLUMNS, "column")
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
     if args.workers < 1 or args.batch_size < 1:
         parser.error("--workers and --batch-size must be at least 1")
     return args
