@@ -565,18 +565,23 @@ def check_common_args(parser, args, cases, peers=None):
     args.trainload = os.path.abspath(args.trainload)
 
 
-def run_benchmark(bench, cases, report):
-    """The main loop every benchmark program shares: header, start, each case in turn, then
-    `report()` (the program's tables), the notes and the load at the end. `bench` has header(),
-    start(), case_<name>() methods, a `notes` list and close(), which always runs. Returns the
-    exit code: 0, 2 when a measurement failed its checks, 130 on Ctrl-C."""
+def run_benchmark(bench, cases, sections):
+    """The main loop every benchmark program shares: header, start, each case in turn, then the
+    program's tables — `sections`, (title, function) pairs, each function returning a table's
+    text or None to leave that section out — the notes and the load at the end. `bench` has
+    header(), start(), case_<name>() methods, a `notes` list and close(), which always runs.
+    Returns the exit code: 0, 2 when a measurement failed its checks, 130 on Ctrl-C."""
     try:
         print(bench.header(), flush=True)
         bench.start()
         for case in cases:
             print(f"\n[{case}] {time.strftime('%H:%M:%S')}", flush=True)
             getattr(bench, f"case_{case}")()
-        report()
+        for title, table in sections:
+            text = table()
+            if text is not None:
+                print(f"\n### {title}\n")
+                print(text)
         print()
         for note in bench.notes:
             print(f"- {note}")

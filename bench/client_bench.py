@@ -756,14 +756,9 @@ def main():
     args = parse_args()
     raise_on_sigterm()
     bench = ClientBench(args)
-
-
-    def report():
-        print("\n### Targets\n")
-        print(format_table(bench.target_rows()))
-        print("\n### Every tool\n")
-        print(bench.detail_table())
-    return run_benchmark(bench, args.cases, report)
+    return run_benchmark(bench, args.cases,
+                         [("Targets", lambda: format_table(bench.target_rows())),
+                          ("Every tool", bench.detail_table)])
 
 
 if __name__ == "__main__":

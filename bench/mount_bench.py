@@ -44,6 +44,7 @@ unmounted in `finally` (fusermount3 -u, then -uz); the temporary directory
 """
 
 import argparse
+import contextlib
 import glob
 import json
 import os
@@ -428,6 +429,40 @@ class MountBench:
             if m in self.mounts:
                 self.mounts.remove(m)
 
+    @contextlib.contextmanager
+    def fresh_mount(self, tool):
+        """A new mount of `tool` (rclone-full with a new, empty cache directory): no read is
+        served by an earlier run. Unmounted, and the cache removed, on leaving."""
+        cache = self.new_dir("rclone-cache") if tool == "rclone-full" else None
+        m = self.mount(tool, cache_dir=cache)
+        try:
+            yield m
+        finally:
+            self.unmount(m)
+            if cache:
+                shutil.rmtree(cache, ignore_errors=True)
+
+    def tools_on_fresh_mounts(self, read, local, peers=None):
+        """(name, fn(rep)) for trainload and each peer, where fn calls read(tool, mount, rep)
+        on a fresh mount, then ("local disk", local)."""
+        def on_fresh_mount(tool):
+            def fn(rep):
+                with self.fresh_mount(tool) as m:
+                    read(tool, m, rep)
+            return fn
+        names = ["trainload"] + list(self.peers() if peers is None else peers)
+        return [(name, on_fresh_mount(name)) for name in names] + [("local disk", local)]
+
+    def run_worker(self, op, tool, args, timeout, mount_pid, perf_name):
+        """One sample of `op`: this program's `--worker` mode with `args`, timed by itself."""
+        out = tempfile.TemporaryFile(dir=self.root)
+        try:
+            argv = [sys.executable, os.path.abspath(__file__), "--worker"] + args
+            self.measure(op, tool, [self.spawn(argv, out)], timeout, mount_pid, worker=True,
+                         perf_name=perf_name if tool == "trainload" else None)
+        finally:
+            out.close()
+
     # ---- measuring --------------------------------------------------------------------------
 
     def measure(self, op, tool, commands, timeout, mount_pid=None, after=None, worker=False,
@@ -600,26 +635,21 @@ class MountBench:
                             size / 1e6) for n in (1, 4)}
         timeout = timeout_for(size)
 
+        def read(tool, m, rep, readers):
+            path = os.path.join(m.mountpoint, BIG_KEY)
+            sample = self.measure(
+                ops[readers], tool, self.dd_commands(path, size, readers), timeout, m.pid,
+                lambda run: self.check_dd(run, size, readers, tool),
+                perf_name=f"seq-{readers}-run{rep}" if tool == "trainload" else None)
+            if tool == "trainload" and readers == 4:
+                self.seq4_hwm.append(sample.mount_hwm / MIB)
+            self.check_ranges(path, source, tool)
+
         def mounted(tool):
             def fn(rep):
-                for readers in (1, 4):
-                    cache = self.new_dir("rclone-cache") if tool == "rclone-full" else None
-                    m = self.mount(tool, cache_dir=cache)
-                    try:
-                        path = os.path.join(m.mountpoint, BIG_KEY)
-                        op = ops[readers]
-                        sample = self.measure(
-                            op, tool, self.dd_commands(path, size, readers), timeout, m.pid,
-                            lambda run: self.check_dd(run, size, readers, tool),
-                            perf_name=(f"seq-{readers}-run{rep}" if tool == "trainload"
-                                       else None))
-                        if tool == "trainload" and readers == 4:
-                            self.seq4_hwm.append(sample.mount_hwm / MIB)
-                        self.check_ranges(path, source, tool)
-                    finally:
-                        self.unmount(m)
-                        if cache:
-                            shutil.rmtree(cache, ignore_errors=True)
+                for readers in (1, 4):  # a fresh mount each: nothing read by the 1-reader run
+                    with self.fresh_mount(tool) as m:
+                        read(tool, m, rep, readers)
             return fn
 
         def local(rep):
@@ -679,42 +709,20 @@ class MountBench:
         timeout = timeout_for(sz.small_count * sz.small_size, sz.small_count)
 
         def run_reader(tool, base, mount_pid, rep):
-            verify = self.first_check(tool, op)
             job_file = os.path.join(self.jobs_dir, "small.json")
             with open(job_file, "w") as f:
                 json.dump([(os.path.join(base, rel), size, crc) for rel, size, crc in jobs], f)
-            out = tempfile.TemporaryFile(dir=self.root)
-            try:
-                argv = [sys.executable, os.path.abspath(__file__), "--worker", "files",
-                        "--jobs", job_file, "--threads", str(sz.small_threads)]
-                if verify:
-                    argv.append("--verify")
-                self.measure(op, tool, [self.spawn(argv, out)], timeout, mount_pid,
-                             worker=True,
-                             perf_name=f"small-run{rep}" if tool == "trainload" else None)
-            finally:
-                out.close()
-
-        def mounted(tool):
-            def fn(rep):
-                cache = self.new_dir("rclone-cache") if tool == "rclone-full" else None
-                m = self.mount(tool, cache_dir=cache)
-                try:
-                    run_reader(tool, m.mountpoint, m.pid, rep)
-                finally:
-                    self.unmount(m)
-                    if cache:
-                        shutil.rmtree(cache, ignore_errors=True)
-            return fn
+            args = ["files", "--jobs", job_file, "--threads", str(sz.small_threads)]
+            if self.first_check(tool, op):
+                args.append("--verify")
+            self.run_worker(op, tool, args, timeout, mount_pid, f"small-run{rep}")
 
         def local(rep):
             drop_file_pages([os.path.join(self.src, rel) for rel, _, _ in jobs])
             run_reader("local disk", self.src, None, rep)
 
-        tools = [("trainload", mounted("trainload"))]
-        tools += [(p, mounted(p)) for p in self.peers()]
-        tools.append(("local disk", local))
-        self.run_operation([op], tools)
+        self.run_operation([op], self.tools_on_fresh_mounts(
+            lambda tool, m, rep: run_reader(tool, m.mountpoint, m.pid, rep), local))
 
     # ---- case: random reads -----------------------------------------------------------------
 
@@ -738,39 +746,19 @@ class MountBench:
         timeout = timeout_for(sz.random_reads * sz.random_size * 8, sz.random_reads)
 
         def run_reader(tool, path, mount_pid, rep):
-            out = tempfile.TemporaryFile(dir=self.root)
-            try:
-                argv = [sys.executable, os.path.abspath(__file__), "--worker", "random",
-                        "--jobs", job_file, "--path", path, "--threads",
-                        str(sz.random_threads)]
-                if self.first_check(tool, op):
-                    argv.append("--verify")
-                self.measure(op, tool, [self.spawn(argv, out)], timeout, mount_pid,
-                             worker=True,
-                             perf_name=f"random-run{rep}" if tool == "trainload" else None)
-            finally:
-                out.close()
-
-        def mounted(tool):
-            def fn(rep):
-                cache = self.new_dir("rclone-cache") if tool == "rclone-full" else None
-                m = self.mount(tool, cache_dir=cache)
-                try:
-                    run_reader(tool, os.path.join(m.mountpoint, BIG_KEY), m.pid, rep)
-                finally:
-                    self.unmount(m)
-                    if cache:
-                        shutil.rmtree(cache, ignore_errors=True)
-            return fn
+            args = ["random", "--jobs", job_file, "--path", path, "--threads",
+                    str(sz.random_threads)]
+            if self.first_check(tool, op):
+                args.append("--verify")
+            self.run_worker(op, tool, args, timeout, mount_pid, f"random-run{rep}")
 
         def local(rep):
             drop_file_pages([source])
             run_reader("local disk", source, None, rep)
 
-        tools = [("trainload", mounted("trainload"))]
-        tools += [(p, mounted(p)) for p in self.peers()]
-        tools.append(("local disk", local))
-        self.run_operation([op], tools)
+        self.run_operation([op], self.tools_on_fresh_mounts(
+            lambda tool, m, rep: run_reader(tool, os.path.join(m.mountpoint, BIG_KEY), m.pid,
+                                            rep), local))
 
     # ---- case: listing ----------------------------------------------------------------------
 
@@ -821,12 +809,9 @@ class MountBench:
 
         def mounted(tool):
             def fn(rep):
-                for kind in ("ls", "find"):
-                    m = self.mount(tool)
-                    try:
+                for kind in ("ls", "find"):  # a fresh mount each: no listing cached
+                    with self.fresh_mount(tool) as m:
                         run_list(tool, kind, m.mountpoint, m.pid, rep)
-                    finally:
-                        self.unmount(m)
             return fn
 
         def local(rep):
@@ -1099,13 +1084,9 @@ def main():
     bench = MountBench(args)
     if args.max_memory:
         bench.notes.append(f"trainload mount --max-memory {args.max_memory}")
-
-    def report():
-        print("\n### Targets\n")
-        print(format_table(bench.target_rows()))
-        print("\n### Every tool\n")
-        print(bench.detail_table())
-    return run_benchmark(bench, args.cases, report)
+    return run_benchmark(bench, args.cases,
+                         [("Targets", lambda: format_table(bench.target_rows())),
+                          ("Every tool", bench.detail_table)])
 
 
 if __name__ == "__main__":

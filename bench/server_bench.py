@@ -510,12 +510,7 @@ def main():
     args = parse_args()
     raise_on_sigterm()
     bench = ServerBench(args)
-
-
-    def report():
-        print("\n### Results\n")
-        print(format_table(bench.rows))
-    return run_benchmark(bench, args.cases, report)
+    return run_benchmark(bench, args.cases, [("Results", lambda: format_table(bench.rows))])
 
 
 if __name__ == "__main__":

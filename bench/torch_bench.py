@@ -761,18 +761,12 @@ def main():
     args = parse_args()
     raise_on_sigterm()
     bench = TorchBench(args)
-
-
-    def report():
-        print("\n### Targets\n")
-        print(format_table(bench.target_rows()))
-        if bench.loader_results:
-            print("\n### Every column (medians)\n")
-            print(bench.detail_table())
-        if bench.checkpoint_results:
-            print("\n### Checkpoints (medians)\n")
-            print(bench.checkpoint_table())
-    return run_benchmark(bench, args.cases, report)
+    return run_benchmark(
+        bench, args.cases,
+        [("Targets", lambda: format_table(bench.target_rows())),
+         ("Every column (medians)", lambda: bench.detail_table() if bench.loader_results else None),
+         ("Checkpoints (medians)",
+          lambda: bench.checkpoint_table() if bench.checkpoint_results else None)])
 
 
 if __name__ == "__main__":
