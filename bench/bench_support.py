@@ -509,6 +509,16 @@ def file_pages_cached(path):
         os.close(fd)
 
 
+def report_header(title, directory, tools):
+    """The first lines of every report: `title`, the command line, the machine (with the disk
+    under `directory`) and the versions of `tools` ({name: version command})."""
+    lines = [title, "", "command: " + shlex.join([sys.executable] + sys.argv), ""]
+    lines += [f"- {name}: {value}" for name, value in machine_description(directory)]
+    versions = tool_versions(tools)
+    lines.append("- versions: " + "; ".join(f"{n}: {v}" for n, v in versions))
+    return lines
+
+
 def parse_size(text):
     """Bytes of a size flag such as 256MiB, 1G or 4096."""
     units = {"": 0, "B": 0, "K": 10, "KB": 10, "KIB": 10, "M": 20, "MB": 20, "MIB": 20,

@@ -47,10 +47,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench_support import (run_benchmark, benchmark_parser, check_common_args, parse_size, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
-                           cpu_seconds, format_detail_table, format_number, format_table,
-                           machine_description, median, raise_on_sigterm, run_timed,
-                           tool_versions)
+from bench_support import (  # noqa: E402
+    benchmark_parser, BenchmarkError, check_common_args, Children, cpu_seconds,
+    format_detail_table, format_number, format_table, GIB, KIB, median, MIB, parse_size,
+    raise_on_sigterm, report_header, Row, run_benchmark, run_timed)
 from peers import (byte_ranges, check_curl_results, curl_put_command,  # noqa: E402
                    curl_range_command, require_tool, write_rclone_config, write_s3cmd_config)
 from peer_support import tool_env  # noqa: E402
@@ -702,11 +702,7 @@ class ClientBench:
         return format_detail_table(header, rows)
 
     def header(self):
-        lines = ["## trainload client and CLI benchmark", "",
-                 "command: " + shlex.join([sys.executable] + sys.argv), ""]
-        for name, value in machine_description(self.root):
-            lines.append(f"- {name}: {value}")
-        versions = tool_versions({
+        lines = report_header("## trainload client and CLI benchmark", self.root, {
             "trainload": [self.args.trainload, "--version"],
             "aws-v2": [AWS_V2, "--version"],
             "aws-v1": [ALL_PEERS["aws-v1"], "--version"],
@@ -717,7 +713,6 @@ class ClientBench:
             "rclone": ["rclone", "version"],
             "curl": ["curl", "--version"],
         })
-        lines.append("- versions: " + "; ".join(f"{n}: {v}" for n, v in versions))
         lines.append(f"- sizes: {self.sizes.describe()}")
         lines.append(f"- peers: {', '.join(self.peers())} (default settings); ceiling: curl x"
                      f"{' and x'.join(str(n) for n in CEILING_STREAMS)} parallel ranges/parts")

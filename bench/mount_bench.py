@@ -63,11 +63,10 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 
-from bench_support import (run_benchmark, benchmark_parser, check_common_args, parse_size, GIB, KIB, MIB, BenchmarkError, Children, Row,  # noqa: E402
-                           cpu_seconds, drop_file_pages, file_pages_cached,
-                           format_detail_table, format_number, format_table,
-                           machine_description, median, memory_status, raise_on_sigterm,
-                           run_timed, tool_versions)
+from bench_support import (  # noqa: E402
+    benchmark_parser, BenchmarkError, check_common_args, Children, cpu_seconds, drop_file_pages,
+    file_pages_cached, format_detail_table, format_number, format_table, GIB, KIB, median,
+    memory_status, MIB, parse_size, raise_on_sigterm, report_header, Row, run_benchmark, run_timed)
 
 ALL_CASES = ("seq", "small", "random", "list", "cache", "rss")
 ALL_PEERS = ("s3fs", "rclone", "rclone-full")
@@ -1010,18 +1009,13 @@ class MountBench:
         return format_detail_table(header, rows)
 
     def header(self):
-        lines = ["## trainload mount benchmark", "",
-                 "command: " + shlex.join([sys.executable] + sys.argv), ""]
-        for name, value in machine_description(self.root):
-            lines.append(f"- {name}: {value}")
-        versions = tool_versions({
+        lines = report_header("## trainload mount benchmark", self.root, {
             "trainload": [self.args.trainload, "--version"],
             "s3fs": ["s3fs", "--version"],
             "rclone": ["rclone", "version"],
             "fuse3": ["fusermount3", "--version"],
             "dd": ["dd", "--version"],
         })
-        lines.append("- versions: " + "; ".join(f"{n}: {v}" for n, v in versions))
         lines.append(f"- sizes: {self.sizes.describe()}")
         lines.append(f"- peers: {', '.join(self.peers())}; s3fs and rclone with their default "
                      "settings (rclone --vfs-cache-mode off / full); trainload mount with its "

@@ -27,7 +27,6 @@ failure or Ctrl-C.
 import hashlib
 import http.client
 import os
-import shlex
 import shutil
 import sys
 import tempfile
@@ -39,9 +38,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench_support import (run_benchmark, benchmark_parser, check_common_args, GIB, KIB, MIB, BenchmarkError, Children, MemorySampler,  # noqa: E402
-                           Row, cpu_seconds, format_table, machine_description, median,
-                           memory_status, raise_on_sigterm, reset_peak_rss, tool_versions)
+from bench_support import (  # noqa: E402
+    benchmark_parser, BenchmarkError, check_common_args, Children, cpu_seconds, format_table, GIB,
+    KIB, median, memory_status, MemorySampler, MIB, raise_on_sigterm, report_header,
+    reset_peak_rss, Row, run_benchmark)
 from peers import (NginxServer, curl_get_all, curl_get_streams, curl_put_batch,  # noqa: E402
                    fio_write, run_wrk)
 from trainload_server import REGION, TrainloadServer  # noqa: E402
@@ -466,11 +466,7 @@ class ServerBench:
     # ---- report -----------------------------------------------------------------------------
 
     def header(self):
-        lines = ["## trainload object server benchmark", "",
-                 "command: " + shlex.join([sys.executable] + sys.argv), ""]
-        for name, value in machine_description(self.root):
-            lines.append(f"- {name}: {value}")
-        versions = tool_versions({
+        lines = report_header("## trainload object server benchmark", self.root, {
             "trainload": [self.args.trainload, "--version"],
             "nginx": ["nginx", "-v"],
             "curl": ["curl", "--version"],
@@ -478,7 +474,6 @@ class ServerBench:
             "fio": ["fio", "--version"],
             "python": [sys.executable, "--version"],
         })
-        lines.append("- versions: " + "; ".join(f"{n}: {v}" for n, v in versions))
         lines.append(f"- sizes: {self.sizes.describe()}")
         cache = ("cold (dropped before each read run)" if self.args.cold
                  else "warm (objects read once before timing)")

@@ -71,10 +71,10 @@ import torch  # noqa: E402
 import torch.utils.data  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench_support import (run_benchmark, benchmark_parser, check_common_args, subset, GIB, KIB, MIB, BenchmarkError, Children, MemorySampler,  # noqa: E402
-                           Row, cpu_seconds, format_detail_table, format_number, format_table,
-                           machine_description, median, raise_on_sigterm, reset_peak_rss,
-                           tool_versions)
+from bench_support import (  # noqa: E402
+    benchmark_parser, BenchmarkError, check_common_args, Children, cpu_seconds,
+    format_detail_table, format_number, format_table, GIB, KIB, machine_description, median,
+    MemorySampler, MIB, raise_on_sigterm, reset_peak_rss, Row, run_benchmark, subset, tool_versions)
 from peers import require_tool  # noqa: E402
 from trainload_server import REGION, TrainloadServer  # noqa: E402
 
