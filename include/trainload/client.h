@@ -143,6 +143,11 @@ class Client {
   // The whole object in memory (small objects).
   virtual Result<std::string> Get(std::string_view bucket, std::string_view key,
                                   const GetOptions& options = {}) = 0;
+  // The whole object into `out`, verified as Get verifies it; returns its size. kOutOfRange
+  // (and `out` holds nothing useful) when the object is larger than `out`. Spares Get's string
+  // when the caller knows the size (e.g. from a listing) and owns the memory.
+  virtual Result<size_t> GetInto(std::string_view bucket, std::string_view key,
+                                 std::span<std::byte> out, const GetOptions& options = {});
   // Bytes [range.first, range.last] into `out` (at least range.length() bytes); returns how
   // many arrived (fewer only when the object ends first). One ranged GET, retried as needed.
   virtual Result<size_t> GetRange(std::string_view bucket, std::string_view key, ByteRange range,

@@ -291,15 +291,22 @@ void BindClient(py::module_& m) {
       .def(
           "get",
           [](const ClientHandle& h, const std::string& bucket, const std::string& key,
-             const std::string& if_match) {
+             const std::string& if_match, std::optional<size_t> size) {
             Client& c = h.client();
+            if (size) {
+              // Received straight into the new bytes object.
+              return FillNewBytes(*size, S3Uri(bucket, key), [&](std::span<std::byte> out) {
+                return c.GetInto(bucket, key, out, IfMatch(if_match));
+              });
+            }
             std::string body =
                 ValueOrThrow(WithoutGil([&] { return c.Get(bucket, key, IfMatch(if_match)); }),
                              S3Uri(bucket, key));
             return py::bytes(body);
           },
-          py::arg("bucket"), py::arg("key"), py::arg("if_match") = "",
-          "The whole object (one GET, checksum verified) as bytes.")
+          py::arg("bucket"), py::arg("key"), py::arg("if_match") = "", py::arg("size") = py::none(),
+          "The whole object (one GET, checksum verified) as bytes. With `size` (the object's "
+          "size, e.g. from a listing) it is received in place; a larger object is an error.")
       .def(
           "get_range",
           [](const ClientHandle& h, const std::string& bucket, const std::string& key,

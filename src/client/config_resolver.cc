@@ -111,6 +111,9 @@ Result<ResolvedConfig> ResolveConfig(const ClientOptions& options, const Environ
     profile_origin = "AWS_PROFILE";
   }
   resolved.profile = profile_name;
+  for (const char* proxy : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
+    out.proxy_in_environment = out.proxy_in_environment || NonEmptyVar(env, proxy).has_value();
+  }
 
   SharedFile credentials_file = LocateFile(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials");
   SharedFile config_file = LocateFile(env, "AWS_CONFIG_FILE", "config");

@@ -52,6 +52,10 @@ struct ResolvedConfig {
   std::string endpoint_source;
   std::string region_source;
   std::string credentials_source;
+
+  // A proxy is set in the environment (http_proxy, HTTP_PROXY, all_proxy, ALL_PROXY): requests
+  // then all go through libcurl, which honours it (and no_proxy).
+  bool proxy_in_environment = false;
 };
 
 // Errors:

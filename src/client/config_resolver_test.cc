@@ -67,6 +67,21 @@ TEST_F(ConfigResolverTest, DefaultsWithOnlyEnvironmentKeys) {
   EXPECT_TRUE(config.options.verify_tls);
 }
 
+TEST_F(ConfigResolverTest, ProxyInTheEnvironmentIsNoticed) {
+  WithEnvKeys();
+  EXPECT_FALSE(Resolve().proxy_in_environment);
+  env_.SetVar("http_proxy", "");  // empty counts as unset
+  EXPECT_FALSE(Resolve().proxy_in_environment);
+  for (const char* name : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
+    FakeEnvironment env;
+    env.SetVar("AWS_ACCESS_KEY_ID", "K").SetVar("AWS_SECRET_ACCESS_KEY", "S");
+    env.SetVar(name, "http://proxy.example:3128");
+    Result<ResolvedConfig> config = ResolveConfig(ClientOptions{}, env);
+    ASSERT_TRUE(config.has_value()) << config.error().ToString();
+    EXPECT_TRUE(config->proxy_in_environment) << name;
+  }
+}
+
 TEST_F(ConfigResolverTest, ProfileFromOptionsThenAwsProfileThenDefault) {
   WithEnvKeys();
   env_.SetFile(kConfigPath,

@@ -51,6 +51,16 @@ class ExchangeSink final : public http::ResponseSink {
     return true;
   }
 
+  std::span<std::byte> BodyDestination() override {
+    if (consumer_ != nullptr && Success(response_.status)) return consumer_->Destination();
+    return {};
+  }
+
+  bool OnBodyReceived(size_t n) override {
+    consumer_error_ = consumer_->Commit(n);
+    return consumer_error_.ok();
+  }
+
   void OnDone(Status status) override {
     if (!consumer_error_.ok()) {
       status = consumer_error_;

@@ -52,6 +52,11 @@ class BodyConsumer {
   virtual ~BodyConsumer() = default;
   virtual Status Begin(int status, const http::Headers& headers) = 0;
   virtual Status Append(std::span<const std::byte> data) = 0;
+  // Optional: memory where the next body bytes may be received in place, sparing a copy
+  // (http::ResponseSink::BodyDestination). Bytes that land there are announced by Commit(n)
+  // instead of Append. Empty (the default): Append gets everything.
+  virtual std::span<std::byte> Destination() { return {}; }
+  virtual Status Commit(size_t /*n*/) { return Internal("BodyConsumer::Commit without Destination"); }
 };
 
 class Requester {

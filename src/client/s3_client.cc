@@ -31,21 +31,41 @@ std::string StripQuotes(std::string_view etag) {
   return std::string(etag);
 }
 
-// Collects a body into a string, sized from Content-Length.
+// Collects a body into a string sized from Content-Length, received in place where the HTTP
+// client can.
 class StringConsumer final : public BodyConsumer {
  public:
   Status Begin(int, const http::Headers& headers) override {
     body.clear();
+    expected_ = 0;
     if (auto length = headers.Get("content-length")) {
-      if (auto n = ParseUint(*length); n && *n <= (1ull << 32)) body.reserve(*n);
+      if (auto n = ParseUint(*length); n && *n <= (1ull << 32)) expected_ = *n;
     }
+    body.reserve(expected_);
     return Status::Ok();
   }
   Status Append(std::span<const std::byte> data) override {
     body.append(reinterpret_cast<const char*>(data.data()), data.size());
     return Status::Ok();
   }
+  std::span<std::byte> Destination() override {
+    if (body.size() >= expected_) return {};
+    // Uninitialized room up to the expected size (every byte is received before it is read);
+    // the string is cut back to what arrived on each Commit.
+    size_t filled = body.size();
+    body.resize_and_overwrite(expected_, [](char*, size_t n) { return n; });
+    pending_ = filled;
+    return std::as_writable_bytes(std::span(body).subspan(filled));
+  }
+  Status Commit(size_t n) override {
+    body.resize(pending_ + n);
+    return Status::Ok();
+  }
   std::string body;
+
+ private:
+  uint64_t expected_ = 0;
+  size_t pending_ = 0;  // body.size() before the last Destination()
 };
 
 // Writes a ranged response into a caller's buffer.
@@ -67,6 +87,14 @@ class SpanConsumer final : public BodyConsumer {
     size_t room = out_.size() - written_;
     size_t n = std::min(room, data.size());
     std::memcpy(out_.data() + written_, data.data(), n);
+    written_ += n;
+    return Status::Ok();
+  }
+  std::span<std::byte> Destination() override {
+    // Not while skipping to the range in a whole-object answer.
+    return skip_ > 0 ? std::span<std::byte>() : out_.subspan(written_);
+  }
+  Status Commit(size_t n) override {
     written_ += n;
     return Status::Ok();
   }
@@ -136,6 +164,7 @@ Result<std::unique_ptr<S3Client>> S3Client::Create(const ResolvedConfig& config)
   http_options.verify_tls = o.verify_tls;
   http_options.ca_bundle = o.ca_bundle;
   http_options.stall_window = o.stall_timeout;
+  http_options.builtin_plain_http = !client->config_.proxy_in_environment;
   TL_ASSIGN_OR_RETURN(client->http_, http::Client::Create(http_options));
   client->requester_ = std::make_unique<Requester>(client->config_, *client->http_,
                                                    client->retry_budget_, client->clock_);
@@ -199,6 +228,31 @@ Result<std::string> S3Client::Get(std::string_view bucket, std::string_view key,
     if (verified.ok()) {
       if (options.progress) options.progress(consumer.body.size());
       return std::move(consumer.body);
+    }
+    if (attempt >= 3) return Error(verified.WithContext(Requester::Describe(request)));
+  }
+}
+
+Result<size_t> S3Client::GetInto(std::string_view bucket, std::string_view key,
+                                 std::span<std::byte> out, const GetOptions& options) {
+  S3Request request{.operation = "GetObject", .bucket = std::string(bucket),
+                    .key = std::string(key)};
+  request.headers.Add("x-amz-checksum-mode", "ENABLED");
+  if (!options.if_match.empty()) request.headers.Add("if-match", "\"" + options.if_match + "\"");
+  for (int attempt = 1;; ++attempt) {
+    SpanConsumer consumer(out, ByteRange{0, 0});
+    TL_ASSIGN_OR_RETURN(S3Response response, requester_->SendStreaming(request, consumer));
+    uint64_t size = ObjectInfoFromHeaders(key, response.headers).size;
+    if (size > out.size()) {
+      return Error(OutOfRange(Requester::Describe(request) + ": the object is " +
+                              std::to_string(size) + " bytes, the buffer " +
+                              std::to_string(out.size())));
+    }
+    std::string_view body(reinterpret_cast<const char*>(out.data()), consumer.written());
+    Status verified = VerifyBodyChecksum(response.headers, body);
+    if (verified.ok()) {
+      if (options.progress) options.progress(body.size());
+      return body.size();
     }
     if (attempt >= 3) return Error(verified.WithContext(Requester::Describe(request)));
   }
@@ -334,6 +388,18 @@ Result<std::string> S3Client::Presign(std::string_view method, std::string_view 
 }  // namespace trainload::client
 
 namespace trainload {
+
+Result<size_t> Client::GetInto(std::string_view bucket, std::string_view key,
+                               std::span<std::byte> out, const GetOptions& options) {
+  TL_ASSIGN_OR_RETURN(std::string body, Get(bucket, key, options));
+  if (body.size() > out.size()) {
+    return Error(OutOfRange("GetObject s3://" + std::string(bucket) + "/" + std::string(key) +
+                            ": the object is " + std::to_string(body.size()) +
+                            " bytes, the buffer " + std::to_string(out.size())));
+  }
+  std::memcpy(out.data(), body.data(), body.size());
+  return body.size();
+}
 
 Result<std::unique_ptr<Client>> Client::Create(const ClientOptions& options) {
   client::SystemEnvironment env;

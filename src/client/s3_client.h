@@ -36,6 +36,8 @@ class S3Client final : public Client {
   Result<ObjectInfo> Head(std::string_view bucket, std::string_view key) override;
   Result<std::string> Get(std::string_view bucket, std::string_view key,
                           const GetOptions& options) override;
+  Result<size_t> GetInto(std::string_view bucket, std::string_view key, std::span<std::byte> out,
+                         const GetOptions& options) override;
   Result<size_t> GetRange(std::string_view bucket, std::string_view key, ByteRange range,
                           std::span<std::byte> out, const GetOptions& options) override;
   Result<std::unique_ptr<ObjectReader>> OpenReader(std::string_view bucket, std::string_view key,

@@ -52,6 +52,14 @@ class SlotConsumer final : public BodyConsumer {
     slot_.filled += data.size();
     return Status::Ok();
   }
+  std::span<std::byte> Destination() override {
+    // Empty once full: anything more goes to Append, which rejects it.
+    return std::span(slot_.data.get() + slot_.filled, slot_.capacity - slot_.filled);
+  }
+  Status Commit(size_t n) override {
+    slot_.filled += n;
+    return Status::Ok();
+  }
 
  private:
   PartSlot& slot_;

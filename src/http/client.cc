@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "http/plain_client.h"
+
 namespace trainload::http {
 namespace {
 
@@ -83,6 +85,7 @@ class BufferSink final : public ResponseSink {
 class Client::Impl {
  public:
   explicit Impl(const ClientOptions& options) : options_(options) {
+    if (options_.builtin_plain_http) plain_ = std::make_unique<PlainClient>(options_);
     multi_ = curl_multi_init();
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       static_cast<long>(options_.max_connections));
@@ -132,6 +135,12 @@ class Client::Impl {
   }
 
   void Perform(ClientRequest request, ResponseSink& sink) {
+    if (plain_) {
+      if (std::optional<PlainUrl> url = PlainClient::Accepts(request)) {
+        plain_->Perform(request, *url, sink);
+        return;
+      }
+    }
     CURL* e = TakeHandle();
     if (e == nullptr) {
       sink.OnDone(Internal("curl_easy_init failed"));
@@ -427,6 +436,7 @@ class Client::Impl {
   }
 
   const ClientOptions options_;
+  std::unique_ptr<PlainClient> plain_;  // plain-HTTP requests without a body; null: all libcurl
   CURLM* multi_ = nullptr;
   std::once_flag thread_started_;
   std::thread thread_;

@@ -5,7 +5,9 @@
 //   run on that thread. Handles (each keeping its connection open) are pooled between calls.
 //   This is what a thread that would wait anyway should use: no hand-off to another thread and
 //   back (measured: ~120 us of client CPU per small request on a busy 2-core machine went to
-//   those wake-ups). Send() is Perform() collecting the whole response.
+//   those wake-ups). Send() is Perform() collecting the whole response. Plain-HTTP requests
+//   without a body (GET, HEAD, DELETE on http://) go through the built-in client of
+//   http/plain_client.h unless ClientOptions::builtin_plain_http is off; the rest through libcurl.
 // - Start() queues it for the client's I/O thread, which drives every started request with one
 //   libcurl multi handle and its own connection pool, and returns at once; the sink's callbacks
 //   run on the I/O thread, in order, and must not block for long.
@@ -37,6 +39,10 @@ struct ClientOptions {
   uint64_t stall_bytes_per_second = 1024;
   std::chrono::seconds stall_window{20};
   size_t receive_buffer_bytes = 512 * 1024;
+  // Send plain-HTTP requests without a body (GET, HEAD, DELETE) through the built-in client
+  // (http/plain_client.h) instead of libcurl. Off when a proxy is configured: only libcurl
+  // speaks to proxies.
+  bool builtin_plain_http = true;
 };
 
 // Where a request body comes from: nothing, an owned string, a borrowed span (must outlive the
@@ -68,6 +74,12 @@ class ResponseSink {
   virtual bool OnHead(int status, const Headers& headers) = 0;
   // The next piece of the body. Return false to abort.
   virtual bool OnBody(std::span<const std::byte> data) = 0;
+  // Optional, asked after OnHead before each receive: memory where the next body bytes may be
+  // received in place, sparing a copy. Empty (the default): OnBody gets them. When bytes land
+  // there, OnBodyReceived(n) is called instead of OnBody (return false to abort). Only the
+  // built-in plain-HTTP client asks; a sink must accept OnBody as well.
+  virtual std::span<std::byte> BodyDestination() { return {}; }
+  virtual bool OnBodyReceived(size_t /*n*/) { return false; }
   // Called exactly once, last. Ok when the whole response arrived. Errors: kUnavailable
   // (refused, reset, closed early, truncated body), kDeadlineExceeded (timeout or stall),
   // kCancelled (aborted by a sink or Cancel()), kFailedPrecondition (TLS verification),

@@ -1,5 +1,6 @@
 // The HTTP client against the HTTP server in the same process: bodies both ways, keep-alive
-// under concurrency, truncated responses, refused connections, cancellation and stalls.
+// under concurrency, truncated responses, refused connections, cancellation and stalls, each
+// with and without the built-in plain-HTTP client.
 #include "http/client.h"
 
 #include <gtest/gtest.h>
@@ -65,7 +66,9 @@ class TestHandler : public Handler {
   }
 };
 
-class ClientTest : public testing::Test {
+// Every test runs twice: plain-HTTP GET/HEAD/DELETE through the built-in client
+// (http/plain_client.h), and everything through libcurl.
+class ClientTest : public testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     auto server = Server::Start(ServerOptions{}, handler_);
@@ -73,6 +76,7 @@ class ClientTest : public testing::Test {
     server_ = std::move(*server);
     ClientOptions options;
     options.stall_window = std::chrono::seconds(2);
+    options.builtin_plain_http = GetParam();
     auto client = Client::Create(options);
     ASSERT_TRUE(client.has_value());
     client_ = std::move(*client);
@@ -84,7 +88,7 @@ class ClientTest : public testing::Test {
   std::unique_ptr<Client> client_;
 };
 
-TEST_F(ClientTest, PutBodyIsEchoedByteForByte) {
+TEST_P(ClientTest, PutBodyIsEchoedByteForByte) {
   ClientRequest request;
   request.method = "PUT";
   request.url = Url("/echo");
@@ -97,7 +101,7 @@ TEST_F(ClientTest, PutBodyIsEchoedByteForByte) {
   EXPECT_EQ(response->body, sent);
 }
 
-TEST_F(ClientTest, StreamedSourceAndPostBodies) {
+TEST_P(ClientTest, StreamedSourceAndPostBodies) {
   std::string data = Pattern(1 << 20, 2);
   size_t offset = 0;
   ClientRequest request;
@@ -116,7 +120,7 @@ TEST_F(ClientTest, StreamedSourceAndPostBodies) {
   EXPECT_EQ(response->body, data);
 }
 
-TEST_F(ClientTest, LargeResponseAndManyConcurrentRequests) {
+TEST_P(ClientTest, LargeResponseAndManyConcurrentRequests) {
   const std::string& expected = handler_.big;
   std::vector<std::future<Result<ClientResponse>>> futures;
   for (int i = 0; i < 8; ++i) {
@@ -134,7 +138,7 @@ TEST_F(ClientTest, LargeResponseAndManyConcurrentRequests) {
   }
 }
 
-TEST_F(ClientTest, NonSuccessStatusIsAResponseNotAnError) {
+TEST_P(ClientTest, NonSuccessStatusIsAResponseNotAnError) {
   ClientRequest request;
   request.url = Url("/status");
   auto response = client_->Send(std::move(request));
@@ -143,7 +147,7 @@ TEST_F(ClientTest, NonSuccessStatusIsAResponseNotAnError) {
   EXPECT_EQ(response->body, "not found");
 }
 
-TEST_F(ClientTest, TruncatedBodyIsUnavailableNeverShort) {
+TEST_P(ClientTest, TruncatedBodyIsUnavailableNeverShort) {
   ClientRequest request;
   request.url = Url("/truncated");
   auto response = client_->Send(std::move(request));
@@ -151,7 +155,7 @@ TEST_F(ClientTest, TruncatedBodyIsUnavailableNeverShort) {
   EXPECT_EQ(response.error().code(), StatusCode::kUnavailable) << response.error().ToString();
 }
 
-TEST_F(ClientTest, RefusedConnectionIsUnavailable) {
+TEST_P(ClientTest, RefusedConnectionIsUnavailable) {
   uint16_t port = server_->port();
   server_->Stop();
   ClientRequest request;
@@ -162,7 +166,7 @@ TEST_F(ClientTest, RefusedConnectionIsUnavailable) {
   EXPECT_NE(response.error().message().find("127.0.0.1"), std::string::npos);
 }
 
-TEST_F(ClientTest, StalledTransferFailsWithDeadlineExceeded) {
+TEST_P(ClientTest, StalledTransferFailsWithDeadlineExceeded) {
   ClientRequest request;
   request.url = Url("/slow");
   auto response = client_->Send(std::move(request));
@@ -170,7 +174,7 @@ TEST_F(ClientTest, StalledTransferFailsWithDeadlineExceeded) {
   EXPECT_EQ(response.error().code(), StatusCode::kDeadlineExceeded) << response.error().ToString();
 }
 
-TEST_F(ClientTest, HeadHasNoBody) {
+TEST_P(ClientTest, HeadHasNoBody) {
   ClientRequest request;
   request.method = "HEAD";
   request.url = Url("/echo");
@@ -192,7 +196,7 @@ class CountingSink : public ResponseSink {
   std::promise<Status> done;
 };
 
-TEST_F(ClientTest, SinkCanAbortAndClientStaysUsable) {
+TEST_P(ClientTest, SinkCanAbortAndClientStaysUsable) {
   auto sink = std::make_shared<CountingSink>();
   auto done = sink->done.get_future();
   ClientRequest request;
@@ -205,6 +209,11 @@ TEST_F(ClientTest, SinkCanAbortAndClientStaysUsable) {
   next.url = Url("/status");
   EXPECT_TRUE(client_->Send(std::move(next)).has_value());
 }
+
+INSTANTIATE_TEST_SUITE_P(Paths, ClientTest, testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& info) {
+                           return info.param ? "builtin" : "libcurl";
+                         });
 
 }  // namespace
 }  // namespace trainload::http

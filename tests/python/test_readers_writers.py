@@ -259,3 +259,19 @@ def test_ranged_reader_unbuffered_reads_land_in_caller_buffer(client, objects):
     while done < len(target):
         done += reader.readinto(view[done:done + 5 * MiB])
     assert target.tobytes() == objects["rw/large"]
+
+
+def test_whole_object_get_into_a_buffer_of_the_listed_size(client, objects):
+    native = client.native
+    for key, source in objects.items():
+        assert native.get(BUCKET, key, size=len(source)) == source
+    # A listing that said less than the object holds: an error naming both sizes, never a
+    # silently cut object; one that said more: exactly the object's bytes.
+    small = objects["rw/small"]
+    with pytest.raises(Exception) as raised:
+        native.get(BUCKET, "rw/small", size=len(small) - 1)
+    assert f"the object is {len(small)} bytes" in str(raised.value)
+    assert native.get(BUCKET, "rw/small", size=len(small) + 100) == small
+    # fetch() checks the listed size against what arrived.
+    with pytest.raises(Exception, match="changed"):
+        client.fetch(ObjectEntry(BUCKET, "rw/small", len(small) + 100))

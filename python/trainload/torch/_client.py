@@ -109,7 +109,7 @@ class S3Client:
         """
         native = self.native
         if entry.size is None or entry.size <= self.part_size:
-            data = native.get(entry.bucket, entry.key, if_match=entry.etag or "")
+            data = native.get(entry.bucket, entry.key, if_match=entry.etag or "", size=entry.size)
             if entry.size is not None and len(data) != entry.size:
                 raise S3Exception(
                     f"GetObject s3://{entry.bucket}/{entry.key}: got {len(data)} bytes, the "
