@@ -109,6 +109,10 @@ class ObjectReader {
   virtual ~ObjectReader() = default;
   // Fills `out` with the next bytes; returns fewer only at the end (0 there).
   virtual Result<size_t> Read(std::span<std::byte> out) = 0;
+  // Hands every remaining byte to `sink`, in order, in pieces lent from the reader's own
+  // buffers (valid during the call): no copy into a caller's buffer. Stops at the first error,
+  // the sink's or the reader's. The default reads through a 1 MiB buffer.
+  virtual Status ReadAll(const std::function<Status(std::span<const std::byte>)>& sink);
   virtual const ObjectInfo& info() const = 0;
 };
 

@@ -72,13 +72,15 @@ Status WriteAll(int fd, const std::byte* data, size_t size, const std::string& w
 // destination): prefetched parts from OpenReader.
 Status StreamToFd(Client& client, const S3Uri& uri, int fd, const std::string& what) {
   TL_ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, client.OpenReader(uri.bucket, uri.key));
-  std::vector<std::byte> buffer(1 << 20);
-  while (true) {
-    auto n = reader->Read(buffer);
-    if (!n.has_value()) return n.error().WithContext("reading " + uri.ToString());
-    if (*n == 0) return Status::Ok();
-    TL_RETURN_IF_ERROR(WriteAll(fd, buffer.data(), *n, what));
-  }
+  // Written straight from the reader's part buffers.
+  bool write_failed = false;
+  Status status = reader->ReadAll([&](std::span<const std::byte> data) {
+    Status written = WriteAll(fd, data.data(), data.size(), what);
+    write_failed = !written.ok();
+    return written;
+  });
+  if (status.ok() || write_failed) return status;
+  return status.WithContext("reading " + uri.ToString());
 }
 
 Status StreamToStdout(Client& client, const S3Uri& uri) {

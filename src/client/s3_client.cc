@@ -389,6 +389,15 @@ Result<std::string> S3Client::Presign(std::string_view method, std::string_view 
 
 namespace trainload {
 
+Status ObjectReader::ReadAll(const std::function<Status(std::span<const std::byte>)>& sink) {
+  std::vector<std::byte> buffer(1 << 20);
+  for (;;) {
+    TL_ASSIGN_OR_RETURN(size_t n, Read(buffer));
+    if (n == 0) return Status::Ok();
+    TL_RETURN_IF_ERROR(sink(std::span(buffer).first(n)));
+  }
+}
+
 Result<size_t> Client::GetInto(std::string_view bucket, std::string_view key,
                                std::span<std::byte> out, const GetOptions& options) {
   TL_ASSIGN_OR_RETURN(std::string body, Get(bucket, key, options));

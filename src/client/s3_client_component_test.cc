@@ -145,6 +145,57 @@ TEST_F(ClientComponentTest, ReaderStreamsInOrderWithinTheMemoryBudget) {
   EXPECT_TRUE(got == data);
 }
 
+TEST_F(ClientComponentTest, ReadAllLendsEveryRemainingByteInOrder) {
+  std::string data = Pattern((5 << 20) + 333, 6);
+  Put("lend", data);
+  auto reader = client_->OpenReader(bucket_, "lend");
+  ASSERT_TRUE(reader.has_value()) << reader.error().ToString();
+  std::vector<std::byte> head(150 * 1000);  // past the small first part, inside the second
+  ASSERT_EQ((*reader)->Read(head), head.size());
+  std::string got(reinterpret_cast<const char*>(head.data()), head.size());
+  int pieces = 0;
+  Status status = (*reader)->ReadAll([&](std::span<const std::byte> piece) {
+    ++pieces;
+    got.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_TRUE(got == data);
+  EXPECT_GE(pieces, 5);  // one per part: lent, not gathered
+
+  // The sink's error stops the reading and comes back as is.
+  reader = client_->OpenReader(bucket_, "lend");
+  ASSERT_TRUE(reader.has_value());
+  pieces = 0;
+  status = (*reader)->ReadAll([&](std::span<const std::byte>) {
+    return ++pieces == 2 ? Unavailable("disk went away") : Status::Ok();
+  });
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(status.message(), "disk went away");
+  EXPECT_EQ(pieces, 2);
+}
+
+TEST_F(ClientComponentTest, GetIntoFillsTheCallersBufferVerified) {
+  std::string data = Pattern(300 * 1024 + 5, 7);
+  Put("into", data);
+  std::vector<std::byte> out(data.size() + 10);
+  auto n = client_->GetInto(bucket_, "into", out);
+  ASSERT_TRUE(n.has_value()) << n.error().ToString();
+  ASSERT_EQ(*n, data.size());
+  EXPECT_EQ(std::memcmp(out.data(), data.data(), data.size()), 0);
+  std::vector<std::byte> small(data.size() - 1);
+  n = client_->GetInto(bucket_, "into", small);
+  ASSERT_FALSE(n.has_value());
+  EXPECT_EQ(n.error().code(), StatusCode::kOutOfRange);
+  EXPECT_NE(n.error().message().find("s3://" + bucket_ + "/into: the object is " +
+                                     std::to_string(data.size()) + " bytes"),
+            std::string::npos)
+      << n.error().message();
+  n = client_->GetInto(bucket_, "missing", out);
+  ASSERT_FALSE(n.has_value());
+  EXPECT_EQ(n.error().reason(), "NoSuchKey");
+}
+
 TEST_F(ClientComponentTest, ObjectReplacedDuringAReadIsReportedNotMixed) {
   std::string v1 = Pattern(4 << 20, 4), v2 = Pattern(4 << 20, 5);
   Put("changing", v1);

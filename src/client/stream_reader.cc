@@ -45,7 +45,7 @@ class SlotConsumer final : public BodyConsumer {
     return Status::Ok();
   }
   Status Append(std::span<const std::byte> data) override {
-    if (slot_.filled + data.size() > slot_.capacity) {
+    if (slot_.filled + data.size() > slot_.range.length()) {
       return DataLoss("the server sent more bytes than the requested range");
     }
     std::memcpy(slot_.data.get() + slot_.filled, data.data(), data.size());
@@ -54,7 +54,7 @@ class SlotConsumer final : public BodyConsumer {
   }
   std::span<std::byte> Destination() override {
     // Empty once full: anything more goes to Append, which rejects it.
-    return std::span(slot_.data.get() + slot_.filled, slot_.capacity - slot_.filled);
+    return std::span(slot_.data.get() + slot_.filled, slot_.range.length() - slot_.filled);
   }
   Status Commit(size_t n) override {
     slot_.filled += n;
@@ -89,45 +89,83 @@ class StreamReader final : public ObjectReader {
   Result<size_t> Read(std::span<std::byte> out) override {
     size_t total = 0;
     while (total < out.size()) {
-      std::unique_lock lock(mu_);
-      Schedule(lock);
-      if (slots_.empty()) break;  // end of object
-      PartSlot& front = *slots_.front();
-      if (!front.done) {
-        // The reader caught up with the prefetch: fetch further ahead from now on.
-        window_ = std::min(window_ * 2, kMaxWindowParts);
-        Schedule(lock);
-        changed_.wait(lock, [&] { return front.done; });
-      }
-      if (!front.status.ok()) return Error(front.status);
-      size_t n = std::min(out.size() - total, front.filled - consumed_);
-      std::memcpy(out.data() + total, front.data.get() + consumed_, n);
-      consumed_ += n;
+      TL_ASSIGN_OR_RETURN(std::span<const std::byte> ready, Front());
+      if (ready.empty()) break;  // end of object
+      size_t n = std::min(out.size() - total, ready.size());
+      std::memcpy(out.data() + total, ready.data(), n);
+      Consume(n);
       total += n;
-      if (consumed_ == front.filled) {
-        slots_.pop_front();  // releases its memory reservation
-        consumed_ = 0;
-      }
     }
     if (progress_ && total > 0) progress_(total);
     return total;
   }
 
+  Status ReadAll(const std::function<Status(std::span<const std::byte>)>& sink) override {
+    for (;;) {
+      TL_ASSIGN_OR_RETURN(std::span<const std::byte> ready, Front());
+      if (ready.empty()) return Status::Ok();
+      TL_RETURN_IF_ERROR(sink(ready));
+      Consume(ready.size());
+      if (progress_) progress_(ready.size());
+    }
+  }
+
  private:
+  // The unread bytes of the front part, waiting for it to arrive; empty at the end.
+  Result<std::span<const std::byte>> Front() {
+    std::unique_lock lock(mu_);
+    Schedule(lock);
+    if (slots_.empty()) return std::span<const std::byte>();
+    PartSlot& front = *slots_.front();
+    if (!front.done) {
+      // The reader caught up with the prefetch: fetch further ahead from now on.
+      window_ = std::min(window_ * 2, kMaxWindowParts);
+      Schedule(lock);
+      changed_.wait(lock, [&] { return front.done; });
+    }
+    if (!front.status.ok()) return Error(front.status);
+    return std::span<const std::byte>(front.data.get() + consumed_, front.filled - consumed_);
+  }
+
+  // Marks `n` bytes of the front part read; a finished part's buffer (and its memory charge)
+  // is kept for the next part instead of being freed: a fresh multi-MiB buffer costs a page
+  // fault per 4 KiB on first touch, as much CPU as receiving into it.
+  void Consume(size_t n) {
+    consumed_ += n;
+    std::lock_guard lock(mu_);
+    if (consumed_ < slots_.front()->filled) return;
+    std::unique_ptr<PartSlot> done = std::move(slots_.front());
+    slots_.pop_front();
+    consumed_ = 0;
+    if (spare_.size() < 2 && next_part_ < plan_.size() &&
+        done->capacity >= plan_[next_part_].length()) {
+      spare_.push_back(std::move(done));
+    }
+  }
+
   // Starts fetches until the window is full. Called with mu_ held.
   void Schedule(std::unique_lock<std::mutex>& lock) {
     while (next_part_ < plan_.size() && slots_.size() < window_) {
       ByteRange range = plan_[next_part_];
-      // The first part in the window may wait for memory; the others only take what is free,
-      // so one reader never blocks the budget for everyone.
-      uint64_t charged = slots_.empty() ? client_.memory().Acquire(range.length())
-                                        : client_.memory().TryAcquire(range.length());
-      if (charged == 0) break;
-      auto slot = std::make_unique<PartSlot>();
+      std::unique_ptr<PartSlot> slot;
+      if (!spare_.empty() && spare_.back()->capacity >= range.length()) {
+        slot = std::move(spare_.back());
+        spare_.pop_back();
+        slot->filled = 0;
+        slot->done = false;
+        slot->status = Status::Ok();
+      } else {
+        // The first part in the window may wait for memory; the others only take what is
+        // free, so one reader never blocks the budget for everyone.
+        uint64_t charged = slots_.empty() ? client_.memory().Acquire(range.length())
+                                          : client_.memory().TryAcquire(range.length());
+        if (charged == 0) break;
+        slot = std::make_unique<PartSlot>();
+        slot->data = std::make_unique_for_overwrite<std::byte[]>(range.length());
+        slot->capacity = range.length();
+        slot->reservation = MemoryReservation(&client_.memory(), charged);
+      }
       slot->range = range;
-      slot->data = std::make_unique_for_overwrite<std::byte[]>(range.length());
-      slot->capacity = range.length();
-      slot->reservation = MemoryReservation(&client_.memory(), charged);
       PartSlot* raw = slot.get();
       slots_.push_back(std::move(slot));
       ++next_part_;
@@ -181,6 +219,7 @@ class StreamReader final : public ObjectReader {
   std::mutex mu_;
   std::condition_variable changed_;
   std::deque<std::unique_ptr<PartSlot>> slots_;  // guarded by mu_; front is being read
+  std::vector<std::unique_ptr<PartSlot>> spare_;  // guarded by mu_; read parts to reuse
   size_t next_part_ = 0;                         // guarded by mu_
   size_t window_ = 2;                            // guarded by mu_
   size_t in_flight_ = 0;                         // guarded by mu_
