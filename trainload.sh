@@ -17,7 +17,7 @@ BUILD_DIR=${TRAINLOAD_BUILD_DIR:-$ROOT/build}
 # trainload against.
 PACKAGES=(
   cmake ninja-build g++ pkg-config
-  libboost1.81-dev libssl-dev zlib1g-dev libisal-dev libpugixml-dev libcli11-dev
+  libssl-dev zlib1g-dev libisal-dev libpugixml-dev libcli11-dev
   libleveldb-dev libsnappy-dev nlohmann-json3-dev libfuse3-dev fuse3 libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev pybind11-dev python3-dev
   python3-pytest python3-boto3 python3-numpy python3-crcmod python3-torch python3-torchvision python3-pil

@@ -1,10 +1,5 @@
 #include "http/connection.h"
 
-#include <boost/beast/core/error.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -13,14 +8,10 @@
 #include <vector>
 
 #include "common/time_format.h"
+#include "http/request_parser.h"
 
 namespace trainload::http {
 namespace {
-
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-
-using Parser = bhttp::request_parser<bhttp::buffer_body>;
 
 // Request bodies left unread by a handler are drained (to keep the connection) up to this size;
 // larger ones close the connection instead.
@@ -69,13 +60,47 @@ class Connection::Impl final : public Exchange {
         handler_(handler),
         remote_address_(std::move(remote_address)),
         tls_(tls),
-        in_(256 * 1024) {}
+        in_(256 * 1024) {
+    request_.tls = tls_;
+    request_.remote_address = remote_address_;
+  }
 
   void Serve() {
     while (!stopped_.load(std::memory_order_relaxed)) {
-      if (!ServeOne()) break;
+      std::optional<HeadParse> head = AwaitHead();
+      if (!head || !Respond(*head)) break;
     }
   }
+
+  Connection::Progress ServeAvailable() {
+    using Progress = Connection::Progress;
+    if (stopped_.load(std::memory_order_relaxed)) return Progress::kFinished;
+    // The poller said the socket is readable: one read that does not wait (data, end of stream
+    // or an error are there, or it was a spurious wake-up).
+    if (!MakeRoom()) {
+      (void)Respond(HeadParse::kTooLarge);
+      return Progress::kFinished;
+    }
+    auto n = transport_->Read(std::span(in_.data() + in_end_, in_.size() - in_end_),
+                              std::chrono::milliseconds(0));
+    if (!n.has_value()) {
+      return n.error().code() == StatusCode::kDeadlineExceeded ? Progress::kAwaitInput
+                                                               : Progress::kFinished;
+    }
+    if (*n == 0) return Progress::kFinished;
+    in_end_ += *n;
+    // Serve what is complete; bytes of a next request are kept, and if they are all there
+    // already (pipelining) it is served too. An unfinished head waits for the next event
+    // rather than for a blocking read, so a slow client holds no worker.
+    while (in_begin_ < in_end_) {
+      HeadParse head = ParseBuffered();
+      if (head == HeadParse::kIncomplete) break;
+      if (!Respond(head) || stopped_.load(std::memory_order_relaxed)) return Progress::kFinished;
+    }
+    return Progress::kAwaitInput;
+  }
+
+  bool has_partial_request() const { return in_begin_ < in_end_; }
 
   void Stop() {
     stopped_.store(true);
@@ -175,65 +200,76 @@ class Connection::Impl final : public Exchange {
   bool head_sent() const override { return head_sent_; }
 
  private:
-  // Reads, dispatches and answers one request; false when the connection must end.
-  bool ServeOne() {
-    ResetForRequest();
-    Parser parser;
-    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-    parser.body_limit(boost::none);
-    std::optional<ProtocolError> head_error;
-    bool first_read = true;
+  // Reads (blocking, with the idle timeout before the first byte and the I/O timeout after)
+  // until a head is parsed or found bad; nullopt when the connection ended quietly (closed,
+  // reset, timed out).
+  std::optional<HeadParse> AwaitHead() {
     for (;;) {
       if (in_begin_ < in_end_) {
-        beast::error_code ec;
-        size_t used = parser.put(boost::asio::buffer(in_.data() + in_begin_, in_end_ - in_begin_), ec);
-        in_begin_ += used;
-        if (!ec && parser.is_header_done()) break;
-        if (ec == bhttp::error::header_limit) {
-          head_error = ProtocolError::kHeaderTooLarge;
-          break;
-        }
-        if (ec && ec != bhttp::error::need_more) {
-          head_error = ProtocolError::kMalformed;
-          break;
-        }
+        HeadParse head = ParseBuffered();
+        if (head != HeadParse::kIncomplete) return head;
       }
-      CompactInput();
-      if (in_end_ == in_.size()) {
-        head_error = ProtocolError::kHeaderTooLarge;
-        break;
-      }
-      auto timeout = first_read && in_begin_ == in_end_ ? options_.idle_timeout : options_.io_timeout;
+      if (!MakeRoom()) return HeadParse::kTooLarge;
+      auto timeout = in_begin_ == in_end_ ? options_.idle_timeout : options_.io_timeout;
       auto n = transport_->Read(std::span(in_.data() + in_end_, in_.size() - in_end_), timeout);
-      if (!n.has_value() || *n == 0) return false;  // closed, reset or idle: end quietly
+      if (!n.has_value() || *n == 0) return std::nullopt;
       in_end_ += *n;
-      first_read = false;
     }
-    // RFC 9112 §6.3: a request whose Transfer-Encoding does not end in "chunked" has no
-    // determinable length, so it must be refused and the connection closed; serving it as
-    // bodiless would read its body as the next request (a smuggling vector behind proxies).
-    if (!head_error && !parser.chunked() &&
-        parser.get().find(bhttp::field::transfer_encoding) != parser.get().end()) {
-      head_error = ProtocolError::kMalformed;
-    }
-    if (head_error) {
+  }
+
+  // Parses the head at the front of the buffered input. kComplete fills request_ and consumes
+  // the head; other outcomes consume nothing.
+  HeadParse ParseBuffered() {
+    ResetForRequest();
+    std::string_view input(reinterpret_cast<const char*>(in_.data() + in_begin_),
+                           in_end_ - in_begin_);
+    HeadParse outcome =
+        ParseRequestHead(input, options_.max_header_bytes, head_, request_.headers);
+    if (outcome != HeadParse::kComplete) return outcome;
+    // Assigned, not rebuilt: the strings keep their capacity from one request to the next.
+    request_.method.assign(head_.method);
+    request_.target.assign(head_.target);
+    request_.content_length = head_.content_length;
+    request_.chunked = head_.chunked;
+    keep_alive_ = head_.keep_alive;
+    body_remaining_ = head_.content_length.value_or(0);
+    body_done_ = !head_.chunked && body_remaining_ == 0;
+    expect_continue_ = head_.expect_continue;
+    chunked_ = ChunkedDecoder();
+    in_begin_ += head_.head_bytes;
+    return outcome;
+  }
+
+  // Answers one parsed head (or the protocol error instead); false when the connection must end.
+  bool Respond(HeadParse head) {
+    if (head != HeadParse::kComplete) {
+      // The head could not be parsed: the handler sees an empty request and answers the error.
+      ResetForRequest();
+      request_.method.clear();
+      request_.target.clear();
+      request_.headers.Clear();
+      request_.content_length.reset();
+      request_.chunked = false;
       keep_alive_ = false;
       body_done_ = true;
-      handler_.HandleProtocolError(*head_error, *this);
+      handler_.HandleProtocolError(
+          head == HeadParse::kTooLarge ? ProtocolError::kHeaderTooLarge : ProtocolError::kMalformed,
+          *this);
       if (!head_sent_) (void)SendHead(400, Headers(), 0);
       (void)Flush();
       return false;
     }
-
-    FillRequest(parser);
-    parser_ = &parser;
     handler_.Handle(*this);
-    parser_ = nullptr;
     return FinishResponse();
   }
 
+  // Moves unparsed bytes to the front of the input buffer; false when it is full.
+  bool MakeRoom() {
+    CompactInput();
+    return in_end_ < in_.size();
+  }
+
   void ResetForRequest() {
-    request_ = Request();
     head_sent_ = false;
     response_chunked_ = false;
     response_body_left_ = 0;
@@ -243,25 +279,6 @@ class Connection::Impl final : public Exchange {
     continue_sent_ = false;
     keep_alive_ = true;
     pending_out_.clear();
-  }
-
-  void FillRequest(Parser& parser) {
-    const auto& head = parser.get();
-    request_.method = std::string(head.method_string());
-    request_.target = std::string(head.target());
-    for (const auto& field : head) request_.headers.Add(field.name_string(), field.value());
-    request_.chunked = parser.chunked();
-    if (auto length = parser.content_length(); length && !request_.chunked) {
-      request_.content_length = *length;
-    }
-    request_.tls = tls_;
-    request_.remote_address = remote_address_;
-    keep_alive_ = parser.keep_alive();
-    body_remaining_ = request_.content_length.value_or(0);
-    body_done_ = !request_.chunked && body_remaining_ == 0;
-    if (auto expect = request_.headers.Get("expect")) {
-      expect_continue_ = EqualsIgnoreCase(*expect, "100-continue");
-    }
   }
 
   // Content-Length bodies bypass the parser: bytes go from the socket straight into the
@@ -288,30 +305,18 @@ class Connection::Impl final : public Exchange {
     return got;
   }
 
+  // Chunked bodies are decoded from the input buffer into the caller's buffer.
   Result<size_t> ReadChunkedBody(std::span<std::byte> buffer) {
-    Parser& parser = *parser_;
-    auto& body = parser.get().body();
-    body.data = buffer.data();
-    body.size = buffer.size();
-    body.more = true;
     for (;;) {
-      // One put() may stop after a chunk header; keep feeding while it makes progress.
-      while (in_begin_ < in_end_ && body.size > 0 && !parser.is_done()) {
-        beast::error_code ec;
-        size_t used = parser.put(boost::asio::buffer(in_.data() + in_begin_, in_end_ - in_begin_), ec);
-        in_begin_ += used;
-        if (ec && ec != bhttp::error::need_buffer && ec != bhttp::error::need_more) {
-          return Error(InvalidArgument("malformed chunked request body: " + ec.message()));
-        }
-        if (used == 0) break;
+      if (in_begin_ < in_end_) {
+        TL_ASSIGN_OR_RETURN(ChunkedDecoder::Step step,
+                            chunked_.Decode(std::span(in_.data() + in_begin_, in_end_ - in_begin_),
+                                            buffer));
+        in_begin_ += step.consumed;
+        if (chunked_.done()) body_done_ = true;
+        if (step.produced > 0 || body_done_) return step.produced;
       }
-      size_t written = buffer.size() - body.size;
-      if (parser.is_done()) {
-        body_done_ = true;
-        return written;
-      }
-      if (written > 0) return written;
-      CompactInput();
+      if (!MakeRoom()) return Error(Internal("HTTP input buffer full inside a chunked body"));
       auto n = transport_->Read(std::span(in_.data() + in_end_, in_.size() - in_end_),
                                 options_.io_timeout);
       if (!n.has_value()) return Error(n.error().WithContext("reading request body"));
@@ -391,8 +396,9 @@ class Connection::Impl final : public Exchange {
   size_t in_begin_ = 0;
   size_t in_end_ = 0;
 
-  // Per-request state.
-  Parser* parser_ = nullptr;
+  // Per-request state. request_ is reused from one request to the next (see ParseBuffered).
+  RequestHead head_;
+  ChunkedDecoder chunked_;
   Request request_;
   bool body_done_ = false;
   uint64_t body_remaining_ = 0;
@@ -415,6 +421,10 @@ Connection::Connection(std::unique_ptr<Transport> transport, const ServerOptions
 Connection::~Connection() = default;
 
 void Connection::Serve() { impl_->Serve(); }
+
+Connection::Progress Connection::ServeAvailable() { return impl_->ServeAvailable(); }
+
+bool Connection::has_partial_request() const { return impl_->has_partial_request(); }
 
 void Connection::Stop() { impl_->Stop(); }
 

@@ -22,6 +22,11 @@ class Headers {
   // Replaces every field named `name` with one field.
   void Set(std::string_view name, std::string_view value);
   void Remove(std::string_view name);
+  // Removes every field; the list keeps its capacity, so refilling a reused Headers does not
+  // allocate for short names and values.
+  void Clear() { entries_.clear(); }
+  // Makes room for `count` fields, so building a response head does not regrow the list.
+  void Reserve(size_t count) { entries_.reserve(count); }
 
   // The first value of `name` (any case), or nullopt.
   std::optional<std::string_view> Get(std::string_view name) const;

@@ -1,8 +1,12 @@
-// The HTTP/1.1 server: a listening socket and one thread per connection.
-//
-// Why threads and blocking calls rather than an event loop: every request ends in blocking work
-// anyway (fsync, LevelDB commits, file reads), sendfile(2) needs no buffers, and a thread per
-// connection keeps handlers plain sequential code. Connections are capped by
+// The HTTP/1.1 server: a listening socket, an acceptor thread, and
+// - plain TCP: an epoll set of keep-alive connections served by a small pool of worker threads
+//   (leader/followers). A connection with input is taken by one worker, which parses the head
+//   and runs the handler to the end (blocking calls allowed), then re-arms it; the pool grows
+//   whenever no worker is left waiting, so a long request never holds the others up. Idle
+//   connections cost no thread.
+// - TLS: one thread per connection.
+// Handlers stay plain sequential code either way (every request ends in blocking work anyway:
+// fsync, LevelDB commits, file reads; sendfile(2) needs no buffers). Connections are capped by
 // ServerOptions::max_connections. See docs/http-server.md.
 //
 // Thread-safe: Start() returns a running server; Stop() (or the destructor) closes the listener,

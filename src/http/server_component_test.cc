@@ -1,5 +1,6 @@
-// The HTTP server against raw sockets: keep-alive, bodies (length and chunked), 100-continue,
-// oversized heads, sendfile, and clean shutdown.
+// The HTTP server against raw sockets: keep-alive, pipelining, heads and bodies split across
+// writes, bodies (length and chunked), 100-continue, oversized and malformed heads, sendfile,
+// idle timeouts, long requests next to short ones, and clean shutdown.
 #include "http/server.h"
 
 #include <arpa/inet.h>
@@ -9,8 +10,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <map>
+#include <thread>
+#include <vector>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -61,13 +65,16 @@ class EchoHandler : public Handler {
 
 class ServerTest : public testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartServer(ServerOptions{}); }
+  void StartServer(const ServerOptions& options) {
+    server_.reset();
+    if (file_fd_ >= 0) close(file_fd_);
     char path[] = "/tmp/trainload_http_testXXXXXX";
     file_fd_ = mkstemp(path);
     unlink(path);
     ASSERT_EQ(write(file_fd_, "0123456789abcdefghij", 20), 20);
     handler_ = std::make_unique<EchoHandler>(file_fd_);
-    auto server = Server::Start(ServerOptions{}, *handler_);
+    auto server = Server::Start(options, *handler_);
     ASSERT_TRUE(server.has_value()) << server.error().ToString();
     server_ = std::move(*server);
   }
@@ -87,6 +94,21 @@ class ServerTest : public testing::Test {
   }
   static void Send(int fd, std::string_view data) {
     ASSERT_EQ(send(fd, data.data(), data.size(), 0), static_cast<ssize_t>(data.size()));
+  }
+  // Sends `data` in `piece`-byte writes with a pause after each, so the server sees every split.
+  static void SendInPieces(int fd, std::string_view data, size_t piece) {
+    for (size_t i = 0; i < data.size(); i += piece) {
+      Send(fd, data.substr(i, piece));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  // Whether the server closes `fd` (recv sees the end) within `limit`.
+  static bool ClosedWithin(int fd, std::chrono::milliseconds limit) {
+    timeval tv{static_cast<time_t>(limit.count() / 1000),
+               static_cast<suseconds_t>(limit.count() % 1000 * 1000)};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char c;
+    return recv(fd, &c, 1, 0) == 0;
   }
   // Reads one response (Content-Length framed); bytes of a following response that arrived in
   // the same recv stay in `leftover_` for the next call.
@@ -139,6 +161,51 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
        "PUT /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nde");
   EXPECT_EQ(Body(ReadResponse(fd)), "PUT /1? abc");
   EXPECT_EQ(Body(ReadResponse(fd)), "PUT /2? de");
+  close(fd);
+}
+
+TEST_F(ServerTest, PipelinedBurstWithAPartialLastHeadIsServedInOrder) {
+  int fd = Connect();
+  Send(fd,
+       "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"
+       "PUT /3 HTTP/1.1\r\nHost: h\r\nContent-Le");
+  EXPECT_EQ(Body(ReadResponse(fd)), "GET /1? ");
+  EXPECT_EQ(Body(ReadResponse(fd)), "GET /2? ");
+  Send(fd, "ngth: 2\r\n\r\nxy");
+  EXPECT_EQ(Body(ReadResponse(fd)), "PUT /3? xy");
+  close(fd);
+}
+
+TEST_F(ServerTest, HeadAndBodyArrivingByteByByteAreServed) {
+  int fd = Connect();
+  SendInPieces(fd, "PUT /slow HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello", 1);
+  EXPECT_EQ(Body(ReadResponse(fd)), "PUT /slow? hello");
+  SendInPieces(fd,
+               "PUT /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nx-trailer: 1\r\n\r\n",
+               3);
+  EXPECT_EQ(Body(ReadResponse(fd)), "PUT /c? abcde");
+  close(fd);
+}
+
+TEST_F(ServerTest, MalformedChunkedBodyFailsTheRequestAndClosesTheConnection) {
+  int fd = Connect();
+  Send(fd,
+       "PUT /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "3\r\nabc\r\nzz\r\n\r\n");
+  std::string r = ReadResponse(fd);
+  EXPECT_EQ(Body(r), "PUT /c? abc");  // EchoHandler answers with what it read before the error
+  EXPECT_NE(r.find("connection: close"), std::string::npos);
+  EXPECT_TRUE(ClosedWithin(fd, std::chrono::milliseconds(5000)));
+  close(fd);
+}
+
+TEST_F(ServerTest, BareLineFeedsAreMalformed) {
+  int fd = Connect();
+  Send(fd, "GET / HTTP/1.1\nHost: x\n\n");
+  std::string r = ReadResponse(fd);
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 400");
+  EXPECT_EQ(Body(r), "malformed");
   close(fd);
 }
 
@@ -238,6 +305,80 @@ TEST_F(ServerTest, SendFileSendsTheExactRange) {
   Send(fd, "GET /file HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_EQ(Body(ReadResponse(fd)), "56789abcde");
   close(fd);
+}
+
+TEST_F(ServerTest, IdleAndStalledConnectionsAreClosedAfterTheirTimeouts) {
+  ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(300);
+  options.io_timeout = std::chrono::milliseconds(600);
+  StartServer(options);
+  int idle = Connect();       // never sends anything
+  int used = Connect();       // idle after one request
+  int stalled = Connect();    // half a head, then nothing
+  int busy = Connect();       // keeps sending requests: never idle for long
+  Send(used, "GET /u HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(Body(ReadResponse(used)), "GET /u? ");
+  Send(stalled, "GET /s HTTP/1.1\r\nHo");
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {  // 1 s of activity, more than the idle timeout
+    Send(busy, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+    EXPECT_EQ(Body(ReadResponse(busy)), "GET /b? ");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(ClosedWithin(idle, std::chrono::milliseconds(3000)));
+  EXPECT_TRUE(ClosedWithin(used, std::chrono::milliseconds(3000)));
+  EXPECT_TRUE(ClosedWithin(stalled, std::chrono::milliseconds(3000)));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(600));
+  Send(busy, "GET /still HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(Body(ReadResponse(busy)), "GET /still? ");
+  for (int fd : {idle, used, stalled, busy}) close(fd);
+}
+
+// Requests whose handlers block (here: bodies that do not come) must not keep other
+// connections from being served, however many of them there are.
+TEST_F(ServerTest, BlockedRequestsDoNotHoldUpOtherConnections) {
+  const int blocked_count = 2 * static_cast<int>(std::thread::hardware_concurrency()) + 3;
+  std::vector<int> blocked;
+  for (int i = 0; i < blocked_count; ++i) {
+    blocked.push_back(Connect());
+    Send(blocked.back(), "PUT /wait HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int round = 0; round < 3; ++round) {
+    auto start = std::chrono::steady_clock::now();
+    int fd = Connect();
+    Send(fd, "GET /quick HTTP/1.1\r\nHost: h\r\n\r\n");
+    EXPECT_EQ(Body(ReadResponse(fd)), "GET /quick? ");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
+    close(fd);
+  }
+  for (int fd : blocked) Send(fd, "cd");
+  for (int fd : blocked) {
+    EXPECT_EQ(Body(ReadResponse(fd)), "PUT /wait? abcd");
+    close(fd);
+  }
+}
+
+TEST_F(ServerTest, StopEndsBlockedAndIdleConnections) {
+  std::vector<int> fds;
+  for (int i = 0; i < 6; ++i) {
+    fds.push_back(Connect());
+    if (i % 2 == 0) {
+      Send(fds.back(), "PUT /wait HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab");
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(5000));
+  for (int fd : fds) {
+    // A blocked request fails (its handler answers with what it read, or nothing); either way
+    // the connection ends.
+    std::string rest = ReadResponse(fd);
+    EXPECT_TRUE(rest.empty() || rest.find("PUT /wait? ab") != std::string::npos) << rest;
+    EXPECT_TRUE(ClosedWithin(fd, std::chrono::milliseconds(2000)));
+    close(fd);
+  }
 }
 
 TEST_F(ServerTest, StopClosesIdleConnections) {

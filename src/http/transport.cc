@@ -41,7 +41,10 @@ class PlainTransport final : public Transport {
   // One blocking recv(2) bounded by SO_RCVTIMEO: a keep-alive connection waiting for its next
   // request costs one system call, not recv + poll + recv.
   Result<size_t> Read(std::span<std::byte> buffer, std::chrono::milliseconds timeout) override {
-    if (timeout != receive_timeout_) {
+    // A zero timeout (the server's epoll loop, after a readiness event) must not block, and a
+    // zero SO_RCVTIMEO would mean "forever": MSG_DONTWAIT instead.
+    const int flags = timeout.count() == 0 ? MSG_DONTWAIT : 0;
+    if (flags == 0 && timeout != receive_timeout_) {
       timeval tv{};
       tv.tv_sec = timeout.count() / 1000;
       tv.tv_usec = (timeout.count() % 1000) * 1000;
@@ -49,7 +52,7 @@ class PlainTransport final : public Transport {
       receive_timeout_ = timeout;
     }
     for (;;) {
-      ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+      ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), flags);
       if (n >= 0) return static_cast<size_t>(n);
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {

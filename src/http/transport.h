@@ -1,8 +1,9 @@
 // A connected byte stream under one HTTP connection: plain TCP or TLS (OpenSSL).
 //
 // Blocking calls with timeouts: Read() waits up to its timeout (SO_RCVTIMEO on plain sockets,
-// poll(2) under TLS); writes block up to the socket's SO_SNDTIMEO (set by the server). A Transport is used by one connection thread;
-// only Shutdown() may be called from another thread (it unblocks that thread's I/O).
+// poll(2) under TLS); writes block up to the socket's SO_SNDTIMEO (set by the server). A
+// Transport is used by one thread at a time; only Shutdown() may be called concurrently from
+// another thread (it unblocks that thread's I/O).
 #pragma once
 
 #include <chrono>
@@ -21,7 +22,8 @@ class Transport {
   virtual ~Transport() = default;
 
   // Reads at least one byte, waiting up to `timeout`; returns 0 when the peer closed.
-  // kDeadlineExceeded on timeout, kUnavailable on reset.
+  // kDeadlineExceeded on timeout (at once with a zero timeout and nothing to read),
+  // kUnavailable on reset.
   virtual Result<size_t> Read(std::span<std::byte> buffer, std::chrono::milliseconds timeout) = 0;
   // Writes every byte of `data`. `more`: further bytes follow at once (a response head before
   // its sendfile body), so the kernel may hold them back to fill a segment (MSG_MORE).

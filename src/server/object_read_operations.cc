@@ -38,6 +38,12 @@ Result<s3::ByteRange> PartRange(const storage::ObjectRecord& record, uint32_t pa
 // (returning a NotModified status the edge leaves alone once the head is out) or fails with
 // PreconditionFailed.
 Status CheckReadConditions(RequestContext& ctx, const storage::ObjectRecord& record) {
+  // Conditional requests are rare: one pass over the names ("if-...") before building anything.
+  bool any = false;
+  for (const auto& [name, value] : ctx.request().headers.entries()) {
+    any |= name.size() > 3 && name.starts_with("if-");
+  }
+  if (!any) return Status::Ok();
   s3::Conditions conditions = s3::ConditionsFromHeaders(
       [&](std::string_view name) { return ctx.header(name); });
   if (conditions.empty()) return Status::Ok();

@@ -6,6 +6,7 @@ namespace trainload::server {
 
 http::Headers RequestContext::BaseHeaders() const {
   http::Headers headers;
+  headers.Reserve(16);  // these, an object's headers, and the server's: one allocation
   headers.Add("x-amz-request-id", request_id_);
   headers.Add("x-amz-id-2", host_id_);
   headers.Add("server", "trainload");

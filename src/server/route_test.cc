@@ -112,6 +112,21 @@ TEST(RouteTest, MalformedEscapesAreRejected) {
   auto q = ResolveRoute("GET", "/b", "prefix=%4", "h", kDomains, false);
   ASSERT_FALSE(q.has_value());
   EXPECT_EQ(q.error().reason(), "InvalidArgument");
+  for (std::string_view bad : {"a=%", "a=%zz", "a=%%41", "%4=1", "a=1&b=x%2", "a=%g0"}) {
+    EXPECT_FALSE(QueryParams::Parse(bad).has_value()) << bad;
+  }
+}
+
+TEST(RouteTest, QueryComponentsAreDecodedInPlace) {
+  auto q = QueryParams::Parse("k%20ey=%41%62+c%2b&plain=v&x=%E2%82%AC%");
+  EXPECT_FALSE(q.has_value());  // the trailing '%' spoils the whole query
+  q = QueryParams::Parse("k%20ey=%41%62+c%2b&plain=v&x=%E2%82%AC");
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->Get("k ey"), "Ab c+");
+  EXPECT_EQ(q->Get("plain"), "v");
+  EXPECT_EQ(q->Get("x"), "\xe2\x82\xac");
+  QueryParams copy = *q;  // views stay valid in copies
+  EXPECT_EQ(copy.Get("k ey"), "Ab c+");
 }
 
 }  // namespace

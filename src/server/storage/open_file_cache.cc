@@ -5,7 +5,7 @@ namespace trainload::storage {
 Result<std::shared_ptr<const UniqueFd>> OpenFileCache::Get(std::string_view file_id) {
   {
     std::lock_guard lock(mu_);
-    auto it = entries_.find(std::string(file_id));
+    auto it = entries_.find(file_id);
     if (it != entries_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second.position);
       return it->second.file;

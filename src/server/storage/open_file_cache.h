@@ -50,7 +50,12 @@ class OpenFileCache {
   // Bumped by every Forget(): a file opened while it changed may be one being unlinked.
   std::atomic<uint64_t> forgets_{0};
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;  // guarded by mu_
+  // Transparent: a hit is looked up by the caller's string_view, without building a key.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+  };
+  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries_;  // guarded by mu_
   Lru lru_;                                         // guarded by mu_; front = most recent
 };
 
