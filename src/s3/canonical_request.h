@@ -30,6 +30,8 @@ using Header = std::pair<std::string, std::string>;
 // The canonical URI of `raw_path` (wire form, no query): "/" when empty. InvalidArgument when
 // the path holds a malformed %-escape.
 Result<std::string> CanonicalUri(std::string_view raw_path);
+// CanonicalUri(raw_path) appended to `out`; on error `out` is left as it was.
+Status AppendCanonicalUri(std::string_view raw_path, std::string& out);
 
 // One query parameter, percent-decoded. `value` is empty both for "name" and for "name=".
 struct QueryParam {
@@ -64,6 +66,28 @@ std::vector<RawQueryParam> SplitQuery(std::string_view raw_query);
 Result<std::string> CanonicalQueryFromRaw(std::span<const RawQueryParam> params,
                                           std::string_view exclude = {});
 
+// A query parameter split from the wire together with what one look at each of its bytes found:
+// whether the name / value holds a '%' (needs decoding), and whether it is already in UriEncode
+// form ('/' encoded), the canonical form, which signers send and which is signed as it is.
+struct ScannedQueryParam {
+  RawQueryParam raw;
+  bool name_escaped = false;
+  bool value_escaped = false;
+  bool name_canonical = false;
+  bool value_canonical = false;
+};
+
+// Splits `raw_query` as SplitQuery does into `out` (cleared first; a buffer the caller may
+// reuse), reading each byte of the query once.
+void ScanQuery(std::string_view raw_query, std::vector<ScannedQueryParam>& out);
+
+// CanonicalQueryFromRaw(the raw parameters, exclude) appended to `out`, which it does not
+// otherwise read; components marked canonical are copied as they are. On error (the same as
+// CanonicalQueryFromRaw's) `out` is left as it was. Allocates nothing when every component is
+// canonical and there are at most 16 parameters.
+Status AppendCanonicalQuery(std::span<const ScannedQueryParam> params, std::string_view exclude,
+                            std::string& out);
+
 // A header value as SigV4 signs it: leading and trailing blanks (space, tab) removed, each inner
 // run of blanks replaced by one space.
 std::string CanonicalHeaderValue(std::string_view value);
@@ -76,6 +100,9 @@ void AppendCanonicalHeaderValue(std::string_view value, std::string& out);
 // contributes "name:\n".
 std::string CanonicalHeaders(std::span<const Header> headers,
                              std::span<const std::string_view> signed_names);
+// CanonicalHeaders(headers, signed_names) appended to `out`.
+void AppendCanonicalHeaders(std::span<const Header> headers,
+                            std::span<const std::string_view> signed_names, std::string& out);
 
 // METHOD\nURI\nQUERY\nHEADERS\nSIGNEDHEADERS\nPAYLOADHASH, where `canonical_headers` already
 // ends in '\n' (which makes the blank line of the format).

@@ -240,5 +240,139 @@ TEST(CanonicalRequestTest, AwsBucketLifecycleAndListExamples) {
             "df57d21db20da04d7fa30298dd4488ba3a2b47ca3a489c74750e0f1e7df1b9b7");
 }
 
+// The canonical query through ScanQuery + AppendCanonicalQuery (what the verifier uses), appended
+// after a prefix that must stay; the result (or error message) must be CanonicalQueryFromRaw's.
+void ExpectScannedPathAgrees(std::string_view raw, std::string_view exclude = {}) {
+  std::vector<ScannedQueryParam> scanned = {ScannedQueryParam{}};  // stale content is cleared
+  ScanQuery(raw, scanned);
+  std::vector<RawQueryParam> split = SplitQuery(raw);
+  ASSERT_EQ(scanned.size(), split.size()) << raw;
+  for (size_t i = 0; i < split.size(); ++i) {
+    EXPECT_EQ(scanned[i].raw.name, split[i].name) << raw;
+    EXPECT_EQ(scanned[i].raw.value, split[i].value) << raw;
+    EXPECT_EQ(scanned[i].raw.has_value, split[i].has_value) << raw;
+  }
+  std::string out = "prefix\n";
+  Status status = AppendCanonicalQuery(scanned, exclude, out);
+  Result<std::string> expected = CanonicalQueryFromRaw(split, exclude);
+  if (expected.has_value()) {
+    ASSERT_TRUE(status.ok()) << raw << ": " << status.ToString();
+    EXPECT_EQ(out, "prefix\n" + *expected) << raw;
+  } else {
+    ASSERT_FALSE(status.ok()) << raw;
+    EXPECT_EQ(status.code(), expected.error().code()) << raw;
+    EXPECT_EQ(status.message(), expected.error().message()) << raw;
+    EXPECT_EQ(out, "prefix\n") << raw;
+  }
+}
+
+TEST(ScanQueryTest, SplitsAndFlagsEachComponentInOnePass) {
+  std::vector<ScannedQueryParam> scanned;
+  ScanQuery("a=1&&b%2F=c%2fd&e&f=g=h&%ZZ=&x=y/z&p=%7E", scanned);
+  ASSERT_EQ(scanned.size(), 7u);
+  auto expect = [&](size_t i, std::string_view name, std::string_view value, bool has_value,
+                    bool name_escaped, bool value_escaped, bool name_canonical,
+                    bool value_canonical) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(scanned[i].raw.name, name);
+    EXPECT_EQ(scanned[i].raw.value, value);
+    EXPECT_EQ(scanned[i].raw.has_value, has_value);
+    EXPECT_EQ(scanned[i].name_escaped, name_escaped);
+    EXPECT_EQ(scanned[i].value_escaped, value_escaped);
+    EXPECT_EQ(scanned[i].name_canonical, name_canonical);
+    EXPECT_EQ(scanned[i].value_canonical, value_canonical);
+  };
+  expect(0, "a", "1", true, false, false, true, true);
+  // "%2F" is how UriEncode writes '/'; "%2f" (lowercase hex) is not.
+  expect(1, "b%2F", "c%2fd", true, true, true, true, false);
+  expect(2, "e", "", false, false, false, true, true);
+  // A second '=' belongs to the value, which UriEncode would write as "g%3Dh".
+  expect(3, "f", "g=h", true, false, false, true, false);
+  expect(4, "%ZZ", "", true, true, false, false, true);
+  // '/' raw in a query component is not canonical; "%7E" escapes an unreserved byte.
+  expect(5, "x", "y/z", true, false, false, true, false);
+  expect(6, "p", "%7E", true, false, true, true, false);
+}
+
+TEST(ScanQueryTest, CanonicalQueryAgreesWithTheRawPath) {
+  const std::vector<std::string_view> queries = {"",
+                                                 "&",
+                                                 "a",
+                                                 "a=",
+                                                 "=a",
+                                                 "&a=1&&b=2&",
+                                                 "a=b=c",
+                                                 "k%65y=v!",
+                                                 "a=%2C&a=%2c&a=-",
+                                                 "%41=%7e&b=%2f&c=%2F&d=caf\xc3\xa9&e=a+b",
+                                                 "X-Amz-%53ignature=1&x=2",
+                                                 "a%4=1",
+                                                 "a=%4&b=1",
+                                                 "a=1%",
+                                                 "a%=1",
+                                                 "%=",
+                                                 "a=%%41",
+                                                 "a=%4%41",
+                                                 "a=%C3%A9%2F",
+                                                 "prefix=%G1",
+                                                 "pre%2=1",
+                                                 "a=1&b=%"};
+  for (std::string_view raw : queries) {
+    ExpectScannedPathAgrees(raw);
+    ExpectScannedPathAgrees(raw, "X-Amz-Signature");
+  }
+  ExpectScannedPathAgrees(
+      "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20130524%2Fus-east-1%2Fs3%2F"
+      "aws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&"
+      "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
+      "X-Amz-Signature");
+  // More parameters than the sort keeps on the stack.
+  std::string many;
+  for (int i = 40; i > 0; --i) many += "p" + std::to_string(i % 7) + "=" + std::to_string(i) + "&";
+  ExpectScannedPathAgrees(many);
+}
+
+TEST(ScanQueryTest, EveryOneByteSpellingAgreesWithTheRawPath) {
+  const char* kHex = "0123456789abcdef";
+  for (int c = 0; c < 256; ++c) {
+    std::string one(1, static_cast<char>(c));
+    std::string lower = std::string("%") + kHex[c >> 4] + kHex[c & 15];
+    std::string upper = lower;
+    for (char& h : upper) h = static_cast<char>(std::toupper(static_cast<unsigned char>(h)));
+    for (const std::string& text : {one, UriEncode(one), lower, upper}) {
+      ExpectScannedPathAgrees("n" + text + "=v" + text);
+      ExpectScannedPathAgrees(text + "=" + text + "&z=" + text);
+    }
+  }
+}
+
+TEST(AppendCanonicalTest, AppendsAfterWhatIsThere) {
+  std::string out = "GET\n";
+  ASSERT_TRUE(AppendCanonicalUri("/b/caf%c3%a9", out).ok());
+  EXPECT_EQ(out, "GET\n/b/caf%C3%A9");
+  out = "x";
+  ASSERT_TRUE(AppendCanonicalUri("", out).ok());
+  EXPECT_EQ(out, "x/");
+  out = "x";
+  Status bad = AppendCanonicalUri("/b/%G1", out);
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.message(), CanonicalUri("/b/%G1").error().message());
+  EXPECT_EQ(out, "x");
+
+  std::vector<Header> headers = {{"Host", " h "}, {"x-amz-meta-a", "1  2"}, {"X-Amz-Meta-A", "3"}};
+  std::vector<std::string_view> names = {"host", "range", "x-amz-meta-a"};
+  out = "q\n";
+  AppendCanonicalHeaders(headers, names, out);
+  EXPECT_EQ(out, "q\n" + CanonicalHeaders(headers, names));
+  EXPECT_EQ(out, "q\nhost:h\nrange:\nx-amz-meta-a:1 2,3\n");
+
+  out = "v:";
+  AppendCanonicalHeaderValue(" \t a \t\tb  c\t", out);
+  EXPECT_EQ(out, "v:a b c");
+  out = "v:";
+  AppendCanonicalHeaderValue(" \t ", out);
+  EXPECT_EQ(out, "v:");
+}
+
 }  // namespace
 }  // namespace trainload::s3

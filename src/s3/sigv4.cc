@@ -135,32 +135,53 @@ Sha256Bytes DeriveSigningKey(std::string_view secret_access_key, const SigningSc
   return HmacSha256(service_key, "aws4_request");
 }
 
+namespace {
+
+// Lowercase hex of `bytes` into `out` (2 characters a byte), straight from a table: no
+// temporary string per request.
+void HexTo(std::span<const uint8_t> bytes, char* out) {
+  constexpr char kHex[] = "0123456789abcdef";
+  for (uint8_t byte : bytes) {
+    *out++ = kHex[byte >> 4];
+    *out++ = kHex[byte & 0xf];
+  }
+}
+
+}  // namespace
+
 std::string StringToSign(std::string_view amz_date, const SigningScope& scope,
                          std::string_view canonical_request) {
   std::string out;
-  out.reserve(kSigV4Algorithm.size() + amz_date.size() + scope.date.size() + scope.region.size() +
-              scope.service.size() + 96);
+  AppendStringToSign(amz_date, scope, canonical_request, out);
+  return out;
+}
+
+void AppendStringToSign(std::string_view amz_date, const SigningScope& scope,
+                        std::string_view canonical_request, std::string& out) {
+  // Hashed first: `canonical_request` may live in `out`, which the appends below can move.
+  const Sha256Bytes hash = Sha256(canonical_request);
+  out.reserve(out.size() + kSigV4Algorithm.size() + amz_date.size() + scope.date.size() +
+              scope.region.size() + scope.service.size() + 96);
   out += kSigV4Algorithm;
   out += '\n';
   out += amz_date;
   out += '\n';
   AppendCredentialScope(scope, out);
   out += '\n';
-  // Hex of the hash written in place (no temporary string per request).
-  constexpr char kHex[] = "0123456789abcdef";
-  const Sha256Bytes hash = Sha256(canonical_request);
   size_t at = out.size();
   out.resize(at + 2 * hash.size());
-  for (uint8_t byte : hash) {
-    out[at++] = kHex[byte >> 4];
-    out[at++] = kHex[byte & 0xf];
-  }
-  return out;
+  HexTo(hash, out.data() + at);
 }
 
 std::string HexSignature(const Sha256Bytes& signing_key, std::string_view string_to_sign) {
-  Sha256Bytes mac = HmacSha256(signing_key, string_to_sign);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  std::string out(64, '\0');
+  HexSignatureTo(signing_key, string_to_sign, std::span<char, 64>(out.data(), 64));
+  return out;
+}
+
+void HexSignatureTo(const Sha256Bytes& signing_key, std::string_view string_to_sign,
+                    std::span<char, 64> out) {
+  HexTo(HmacSha256(signing_key, string_to_sign), out.data());
 }
 
 std::string ChunkSignature(const Sha256Bytes& signing_key, std::string_view amz_date,

@@ -53,9 +53,16 @@ Sha256Bytes DeriveSigningKey(std::string_view secret_access_key, const SigningSc
 // "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hex sha256(canonical_request)>".
 std::string StringToSign(std::string_view amz_date, const SigningScope& scope,
                          std::string_view canonical_request);
+// StringToSign(...) appended to `out`. `canonical_request` may view the contents of `out`
+// itself: it is hashed before anything is appended.
+void AppendStringToSign(std::string_view amz_date, const SigningScope& scope,
+                        std::string_view canonical_request, std::string& out);
 
 // Lowercase hex HMAC-SHA256 of `string_to_sign` under `signing_key`.
 std::string HexSignature(const Sha256Bytes& signing_key, std::string_view string_to_sign);
+// HexSignature(...) written to `out` (exactly 64 characters), without allocating.
+void HexSignatureTo(const Sha256Bytes& signing_key, std::string_view string_to_sign,
+                    std::span<char, 64> out);
 
 // Signature of one aws-chunked chunk (STREAMING-AWS4-HMAC-SHA256-PAYLOAD):
 // HMAC over "AWS4-HMAC-SHA256-PAYLOAD\n<date>\n<scope>\n<previous>\n<sha256("")>\n<chunk hash>".

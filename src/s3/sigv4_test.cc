@@ -401,5 +401,33 @@ TEST(SigningKeyCacheTest, ConcurrentUseGivesCorrectKeys) {
   EXPECT_LE(cache.size(), 8u);
 }
 
+// The GetObject example of the S3 API reference, step by step, through the appending and
+// non-allocating forms the verifier uses: the canonical request and the string to sign share
+// one buffer, and the string to sign is built from a view of that same buffer.
+TEST(StringToSignTest, AppendFormsMatchThePublishedExample) {
+  const SigningScope scope{"20130524", "us-east-1", "s3"};
+  const std::string canonical =
+      "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+      "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+      "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  const std::string expected_to_sign =
+      "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
+      "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972";
+  EXPECT_EQ(StringToSign(kS3Date, scope, canonical), expected_to_sign);
+
+  std::string buffer = canonical;
+  buffer.shrink_to_fit();  // so that appending has to move the buffer the view points into
+  AppendStringToSign(kS3Date, scope, buffer, buffer);
+  EXPECT_EQ(buffer, canonical + expected_to_sign);
+
+  const Sha256Bytes key = DeriveSigningKey(kS3Example.secret_access_key, scope);
+  char hex[64];
+  HexSignatureTo(key, expected_to_sign, hex);
+  EXPECT_EQ(std::string_view(hex, sizeof hex),
+            "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+  EXPECT_EQ(HexSignature(key, expected_to_sign), std::string_view(hex, sizeof hex));
+}
+
 }  // namespace
 }  // namespace trainload::s3

@@ -1,6 +1,7 @@
 #include "s3/sigv4_verifier.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <initializer_list>
 #include <optional>
@@ -55,10 +56,50 @@ std::optional<std::string_view> FindHeader(const RequestView& request, std::stri
   return std::nullopt;
 }
 
-// The query parsed once per request, for both the authentication parameters and the canonical
-// query: the wire pieces, and each piece percent-decoded ('+' stays '+'). A component with no
-// escape is its own decoded form and is viewed in place; the others are decoded into
-// `storage_`, reserved up front so that views into it never move. Not copyable or movable.
+// Hex digits of either case, as a table: a payload hash is 64 of them on every request.
+constexpr std::array<bool, 256> kHexDigits = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  }
+  return table;
+}();
+
+bool IsHexDigit(char c) { return kHexDigits[static_cast<unsigned char>(c)]; }
+
+int HexDigitValue(char c) {
+  if (c <= '9') return c - '0';
+  return (c | 0x20) - 'a' + 10;
+}
+
+// Percent-decodes `text` ('+' stays '+') onto the end of `out`, as PercentDecode does; nullopt,
+// with `out` unchanged, on a malformed escape. The caller reserves room for all of `text`, so
+// that views into `out` stay valid.
+std::optional<std::string_view> DecodeOnto(std::string_view text, std::string& out) {
+  const size_t begin = out.size();
+  out.resize(begin + text.size());  // decoded text is never longer
+  char* to = out.data() + begin;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size() || !IsHexDigit(text[i + 1]) || !IsHexDigit(text[i + 2])) {
+        out.resize(begin);
+        return std::nullopt;
+      }
+      c = static_cast<char>(HexDigitValue(text[i + 1]) << 4 | HexDigitValue(text[i + 2]));
+      i += 2;
+    }
+    *to++ = c;
+  }
+  out.resize(static_cast<size_t>(to - out.data()));
+  return std::string_view(out).substr(begin);
+}
+
+// The query parsed once per request, for classifying it, for the authentication parameters and
+// for the canonical query: the wire pieces, and each piece percent-decoded ('+' stays '+'). A
+// component with no escape is its own decoded form and is viewed in place; the others are
+// decoded into `storage`, reserved up front for the whole query so that views into it never
+// move. The three buffers are the caller's, reused from request to request.
 class DecodedQuery {
  public:
   struct Param {
@@ -66,29 +107,45 @@ class DecodedQuery {
     std::string_view value;
   };
 
-  DecodedQuery() = default;
+  DecodedQuery(std::vector<ScannedQueryParam>& raw, std::vector<Param>& decoded,
+               std::string& storage)
+      : raw_(raw), decoded_(decoded), storage_(storage) {}
   DecodedQuery(const DecodedQuery&) = delete;
   DecodedQuery& operator=(const DecodedQuery&) = delete;
 
-  // InvalidArgument on a malformed %-escape, in ParseQuery's words.
+  // Splits `raw_query` (ScanQuery: one look at each byte) and decodes the pieces holding an
+  // escape. A malformed %-escape does not stop the parse: the piece is kept in its wire form (as
+  // ClassifyAuth compares it) and the first such error, in ParseQuery's words
+  // (InvalidArgument), is returned at the end.
   Status Parse(std::string_view raw_query) {
-    raw_ = SplitQuery(raw_query);
-    decoded_.reserve(raw_.size());
-    storage_.reserve(2 * raw_.size());
-    for (const RawQueryParam& raw : raw_) {
-      std::optional<std::string_view> name = Decode(raw.name);
-      if (!name) {
-        return InvalidArgument("malformed percent-encoding in query parameter name '" +
-                               std::string(raw.name) + "'");
+    ScanQuery(raw_query, raw_);
+    decoded_.clear();
+    storage_.clear();
+    storage_.reserve(raw_query.size());
+    Status first_error;
+    for (const ScannedQueryParam& scanned : raw_) {
+      const RawQueryParam& raw = scanned.raw;
+      Param param{raw.name, raw.value};
+      if (scanned.name_escaped) {
+        if (std::optional<std::string_view> name = DecodeOnto(raw.name, storage_)) {
+          param.name = *name;
+        } else if (first_error.ok()) {
+          first_error = InvalidArgument("malformed percent-encoding in query parameter name '" +
+                                        std::string(raw.name) + "'");
+        }
       }
-      std::optional<std::string_view> value = Decode(raw.value);
-      if (!value) {
-        return InvalidArgument("malformed percent-encoding in query value of '" +
-                               std::string(*name) + "' '" + std::string(raw.value) + "'");
+      if (scanned.value_escaped) {
+        if (std::optional<std::string_view> value = DecodeOnto(raw.value, storage_)) {
+          param.value = *value;
+        } else if (first_error.ok()) {
+          first_error =
+              InvalidArgument("malformed percent-encoding in query value of '" +
+                              std::string(param.name) + "' '" + std::string(raw.value) + "'");
+        }
       }
-      decoded_.push_back(Param{*name, *value});
+      decoded_.push_back(param);
     }
-    return Status::Ok();
+    return first_error;
   }
 
   const Param* Find(std::string_view name) const {
@@ -97,23 +154,76 @@ class DecodedQuery {
     }
     return nullptr;
   }
-  std::span<const RawQueryParam> raw() const { return raw_; }
+  bool HasAny(std::initializer_list<std::string_view> names) const {
+    for (std::string_view name : names) {
+      if (Find(name) != nullptr) return true;
+    }
+    return false;
+  }
+  std::span<const ScannedQueryParam> raw() const { return raw_; }
 
  private:
-  std::optional<std::string_view> Decode(std::string_view text) {
-    if (text.find('%') == std::string_view::npos) return text;
-    std::optional<std::string> decoded = PercentDecode(text, /*plus_as_space=*/false);
-    if (!decoded) return std::nullopt;
-    storage_.push_back(std::move(*decoded));
-    return std::string_view(storage_.back());
-  }
-
-  std::vector<RawQueryParam> raw_;
-  std::vector<Param> decoded_;
-  std::vector<std::string> storage_;
+  std::vector<ScannedQueryParam>& raw_;
+  std::vector<Param>& decoded_;
+  std::string& storage_;
 };
 
 using Param = DecodedQuery::Param;
+
+// Buffers one VerifyRequest call reuses from the calls before it on the same thread, so that a
+// verification allocates next to nothing beyond its result: the query's pieces, their decoded
+// text, the signed header names, and `text`, which holds the canonical request followed by the
+// string to sign. A call leases them (ScratchLease) for its whole run; a nested call on the same
+// thread (a SecretLookup that itself verifies a request) finds them leased and uses fresh ones.
+// Buffers that grew past kMaxKeptBytes for an unusual request are released afterwards rather than
+// held for the thread's lifetime.
+struct Scratch {
+  std::vector<ScannedQueryParam> raw_params;
+  std::vector<Param> params;
+  std::string decoded;
+  std::vector<std::string_view> signed_names;
+  std::string text;
+  bool leased = false;
+
+  static constexpr size_t kMaxKeptBytes = 64 * 1024;
+
+  void Release() {
+    leased = false;
+    if (text.capacity() > kMaxKeptBytes) std::string().swap(text);
+    if (decoded.capacity() > kMaxKeptBytes) std::string().swap(decoded);
+    if (raw_params.capacity() * sizeof(ScannedQueryParam) > kMaxKeptBytes) {
+      std::vector<ScannedQueryParam>().swap(raw_params);
+    }
+    if (params.capacity() * sizeof(Param) > kMaxKeptBytes) std::vector<Param>().swap(params);
+    if (signed_names.capacity() * sizeof(std::string_view) > kMaxKeptBytes) {
+      std::vector<std::string_view>().swap(signed_names);
+    }
+  }
+};
+
+class ScratchLease {
+ public:
+  ScratchLease() {
+    thread_local Scratch shared;
+    if (shared.leased) {
+      scratch_ = &own_.emplace();
+    } else {
+      shared.leased = true;
+      scratch_ = &shared;
+    }
+  }
+  ~ScratchLease() {
+    if (!own_) scratch_->Release();
+  }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+
+  Scratch& operator*() const { return *scratch_; }
+
+ private:
+  Scratch* scratch_ = nullptr;
+  std::optional<Scratch> own_;
+};
 
 bool IsDigits(std::string_view text) {
   return !text.empty() &&
@@ -125,7 +235,8 @@ bool IsValidPayloadHash(std::string_view value) {
       std::end(kPayloadTokens)) {
     return true;
   }
-  return value.size() == 64 && HexDecode(value).has_value();
+  // Checked in place: HexDecode would build the 32 bytes only to drop them.
+  return value.size() == 64 && std::all_of(value.begin(), value.end(), IsHexDigit);
 }
 
 struct Credential {
@@ -169,18 +280,17 @@ std::expected<Credential, std::string> ParseCredential(std::string_view text,
       SigningScope{std::string(parts[1]), std::string(parts[2]), std::string(parts[3])}};
 }
 
-// Splits "a;b;c"; nullopt when empty or when a name is empty.
-std::optional<std::vector<std::string_view>> SplitSignedHeaders(std::string_view text) {
-  std::vector<std::string_view> names;
-  for (size_t start = 0;;) {
-    size_t semicolon = text.find(';', start);
-    std::string_view name = text.substr(start, semicolon - start);
-    if (name.empty()) return std::nullopt;
-    names.push_back(name);
-    if (semicolon == std::string_view::npos) break;
-    start = semicolon + 1;
+// Splits "a;b;c" into `names` (cleared first); false when empty or when a name is empty.
+bool SplitSignedHeaders(std::string_view text, std::vector<std::string_view>& names) {
+  names.clear();
+  size_t start = 0;
+  for (size_t at = 0; at <= text.size(); ++at) {
+    if (at < text.size() && text[at] != ';') continue;
+    if (at == start) return false;
+    names.push_back(text.substr(start, at - start));
+    start = at + 1;
   }
-  return names;
+  return true;
 }
 
 // S3 refuses a request carrying Host or an x-amz-* header outside the signature: such a header
@@ -241,30 +351,47 @@ std::string ForMessage(std::string_view text) {
 struct Claim {
   VerifiedRequest verified;  // everything but signing_key
   std::string_view signed_headers;
-  std::vector<std::string_view> signed_names;
+  std::span<const std::string_view> signed_names;
   std::string_view provided_signature;
 };
 
-Result<VerifiedRequest> CheckSignature(const RequestView& request,
-                                       const DecodedQuery& params, Claim claim,
-                                       const SecretLookup& lookup, SigningKeyCache& keys) {
+Result<VerifiedRequest> CheckSignature(const RequestView& request, const DecodedQuery& params,
+                                       Claim& claim, const SecretLookup& lookup,
+                                       SigningKeyCache& keys, std::string& text) {
   TL_RETURN_IF_ERROR(CheckAllSigned(request, claim.signed_names));
   TL_ASSIGN_OR_RETURN(std::string secret, lookup(claim.verified.access_key_id));
-
-  Result<std::string> uri = CanonicalUri(request.raw_path);
-  if (!uri) return Error(AsS3Error(uri.error()));
   VerifiedRequest& verified = claim.verified;
-  Result<std::string> query = CanonicalQueryFromRaw(
-      params.raw(), verified.presigned ? "X-Amz-Signature" : std::string_view());
-  if (!query) return Error(AsS3Error(query.error()));
-  std::string canonical =
-      CanonicalRequest(request.method, *uri, *query,
-                       CanonicalHeaders(request.headers, claim.signed_names),
-                       claim.signed_headers, verified.payload_hash);
-  std::string string_to_sign = StringToSign(verified.amz_date, verified.scope, canonical);
+
+  // The canonical request (the layout of CanonicalRequest()) and then the string to sign, built
+  // in one buffer reused across requests instead of a string per part.
+  text.clear();
+  text.reserve(1024);
+  text += request.method;
+  text += '\n';
+  if (Status uri = AppendCanonicalUri(request.raw_path, text); !uri.ok()) {
+    return Error(AsS3Error(uri));
+  }
+  text += '\n';
+  if (Status query = AppendCanonicalQuery(
+          params.raw(), verified.presigned ? "X-Amz-Signature" : std::string_view(), text);
+      !query.ok()) {
+    return Error(AsS3Error(query));
+  }
+  text += '\n';
+  AppendCanonicalHeaders(request.headers, claim.signed_names, text);
+  text += '\n';
+  text += claim.signed_headers;
+  text += '\n';
+  text += verified.payload_hash;
+  const size_t canonical_size = text.size();
+  AppendStringToSign(verified.amz_date, verified.scope, text, text);
+  const std::string_view canonical = std::string_view(text).substr(0, canonical_size);
+  const std::string_view string_to_sign = std::string_view(text).substr(canonical_size);
+
   verified.signing_key = keys.Get(secret, verified.scope);
-  std::string expected = HexSignature(verified.signing_key, string_to_sign);
-  if (!SignaturesEqual(expected, claim.provided_signature)) {
+  char expected[64];
+  HexSignatureTo(verified.signing_key, string_to_sign, expected);
+  if (!SignaturesEqual(std::string_view(expected, sizeof expected), claim.provided_signature)) {
     // S3 returns the canonical request and string to sign with this error, so that a client
     // author can see which part differs; they hold no secret.
     return Error(MakeError(ErrorCode::kSignatureDoesNotMatch,
@@ -277,9 +404,9 @@ Result<VerifiedRequest> CheckSignature(const RequestView& request,
 }
 
 Result<VerifiedRequest> VerifyHeaderAuth(const RequestView& request, std::string_view authorization,
-                                         const DecodedQuery& params,
-                                         const SecretLookup& lookup, int64_t now_seconds,
-                                         const VerifyOptions& options, SigningKeyCache& keys) {
+                                         const DecodedQuery& params, const SecretLookup& lookup,
+                                         int64_t now_seconds, const VerifyOptions& options,
+                                         SigningKeyCache& keys, Scratch& scratch) {
   for (std::string_view name : {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"}) {
     if (params.Find(name) != nullptr) {
       return Error(MakeError(ErrorCode::kInvalidArgument, std::string(kOneAuthMechanism)));
@@ -332,8 +459,7 @@ Result<VerifiedRequest> VerifyHeaderAuth(const RequestView& request, std::string
     return Error(MakeError(ErrorCode::kAuthorizationHeaderMalformed,
                            std::string(kMalformedHeader) + parsed.error()));
   }
-  std::optional<std::vector<std::string_view>> names = SplitSignedHeaders(*signed_headers);
-  if (!names) {
+  if (!SplitSignedHeaders(*signed_headers, scratch.signed_names)) {
     return Error(MakeError(ErrorCode::kAuthorizationHeaderMalformed,
                            std::string(kMalformedHeader) + "the SignedHeaders \"" +
                                std::string(*signed_headers) + "\" are malformed."));
@@ -395,15 +521,16 @@ Result<VerifiedRequest> VerifyHeaderAuth(const RequestView& request, std::string
   }
 
   claim.signed_headers = *signed_headers;
-  claim.signed_names = std::move(*names);
+  claim.signed_names = scratch.signed_names;
   claim.provided_signature = *signature;
-  return CheckSignature(request, params, std::move(claim), lookup, keys);
+  return CheckSignature(request, params, claim, lookup, keys, scratch.text);
 }
 
 Result<VerifiedRequest> VerifyPresigned(const RequestView& request,
                                         const DecodedQuery& params,
                                         const SecretLookup& lookup, int64_t now_seconds,
-                                        const VerifyOptions& options, SigningKeyCache& keys) {
+                                        const VerifyOptions& options, SigningKeyCache& keys,
+                                        Scratch& scratch) {
   auto query_error = [](std::string message) {
     return Error(MakeError(ErrorCode::kAuthorizationQueryParametersError, std::move(message)));
   };
@@ -446,8 +573,7 @@ Result<VerifiedRequest> VerifyPresigned(const RequestView& request,
                        "\". This date is not the same as X-Amz-Date: \"" +
                        std::string(date->value.substr(0, 8)) + "\".");
   }
-  std::optional<std::vector<std::string_view>> names = SplitSignedHeaders(signed_headers->value);
-  if (!names) {
+  if (!SplitSignedHeaders(signed_headers->value, scratch.signed_names)) {
     return query_error("X-Amz-SignedHeaders \"" + std::string(signed_headers->value) +
                        "\" is malformed.");
   }
@@ -490,29 +616,34 @@ Result<VerifiedRequest> VerifyPresigned(const RequestView& request,
   }
 
   claim.signed_headers = signed_headers->value;
-  claim.signed_names = std::move(*names);
+  claim.signed_names = scratch.signed_names;
   claim.provided_signature = signature->value;
-  return CheckSignature(request, params, std::move(claim), lookup, keys);
+  return CheckSignature(request, params, claim, lookup, keys, scratch.text);
 }
 
 // Whether `raw_query` has a parameter named one of `wanted`. Names are decoded leniently: this
-// only classifies, and VerifyRequest reports a malformed query.
+// only classifies, and VerifyRequest reports a malformed query. The server classifies every
+// request, so the query is scanned once, byte by byte (a multi-character find_first_of costs a
+// memchr per byte), and a name is decoded only when it holds an escape.
 bool QueryHasParam(std::string_view raw_query, std::initializer_list<std::string_view> wanted) {
-  for (size_t start = 0; start < raw_query.size();) {
-    size_t end = raw_query.find('&', start);
-    if (end == std::string_view::npos) end = raw_query.size();
-    std::string_view raw_name = raw_query.substr(start, end - start);
-    raw_name = raw_name.substr(0, raw_name.find('='));
-    // Runs twice per request: a name with nothing to decode is compared as it is, unallocated.
-    bool found;
-    if (raw_name.find_first_of("%+") == std::string_view::npos) {
-      found = std::find(wanted.begin(), wanted.end(), raw_name) != wanted.end();
-    } else {
-      std::string name = PercentDecode(raw_name).value_or(std::string(raw_name));
-      found = std::find(wanted.begin(), wanted.end(), name) != wanted.end();
+  auto is_wanted = [&wanted](std::string_view name) {
+    return std::find(wanted.begin(), wanted.end(), name) != wanted.end();
+  };
+  const size_t size = raw_query.size();
+  for (size_t at = 0; at < size;) {
+    const size_t start = at;
+    bool escaped = false;
+    while (at < size && raw_query[at] != '&' && raw_query[at] != '=') {
+      escaped |= raw_query[at] == '%';
+      ++at;
     }
-    if (found) return true;
-    start = end + 1;
+    std::string_view raw_name = raw_query.substr(start, at - start);
+    if (escaped ? is_wanted(PercentDecode(raw_name).value_or(std::string(raw_name)))
+                : is_wanted(raw_name)) {
+      return true;
+    }
+    while (at < size && raw_query[at] != '&') ++at;
+    ++at;  // past the '&'
   }
   return false;
 }
@@ -532,21 +663,26 @@ AuthKind ClassifyAuth(const RequestView& request) {
 Result<VerifiedRequest> VerifyRequest(const RequestView& request, const SecretLookup& lookup,
                                       int64_t now_seconds, const VerifyOptions& options,
                                       SigningKeyCache& keys) {
-  AuthKind kind = ClassifyAuth(request);
-  if (kind == AuthKind::kAnonymous) {
+  ScratchLease lease;
+  Scratch& scratch = *lease;
+  // ClassifyAuth's decision, from the one parse of the query: the same names, decoded the same
+  // lenient way.
+  std::optional<std::string_view> authorization = FindHeader(request, "authorization");
+  const bool header_auth = authorization && !authorization->empty();
+  DecodedQuery params(scratch.raw_params, scratch.params, scratch.decoded);
+  Status parsed = params.Parse(request.raw_query);
+  if (!header_auth && !params.HasAny({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature",
+                                      "AWSAccessKeyId", "Signature"})) {
     return Error(MakeError(ErrorCode::kAccessDenied,
                            "Access Denied: the request carries no Signature Version 4 "
                            "authentication"));
   }
-  DecodedQuery params;
-  if (Status parsed = params.Parse(request.raw_query); !parsed.ok()) {
-    return Error(AsS3Error(parsed));
+  if (!parsed.ok()) return Error(AsS3Error(parsed));
+  if (header_auth) {
+    return VerifyHeaderAuth(request, *authorization, params, lookup, now_seconds, options, keys,
+                            scratch);
   }
-  if (kind == AuthKind::kHeader) {
-    return VerifyHeaderAuth(request, *FindHeader(request, "authorization"), params, lookup,
-                            now_seconds, options, keys);
-  }
-  return VerifyPresigned(request, params, lookup, now_seconds, options, keys);
+  return VerifyPresigned(request, params, lookup, now_seconds, options, keys, scratch);
 }
 
 }  // namespace trainload::s3

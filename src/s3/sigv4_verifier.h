@@ -27,7 +27,10 @@
 //   - a malformed %-escape in path or query: InvalidArgument
 //   - signature mismatch: SignatureDoesNotMatch
 //
-// Pure functions; thread-safe as long as the SecretLookup is (SigningKeyCache is).
+// Pure functions; thread-safe as long as the SecretLookup is (SigningKeyCache is). VerifyRequest
+// keeps per-thread scratch buffers (the split query, the canonical request and string to sign)
+// that it reuses from call to call, so that a verification allocates little beyond its result;
+// a SecretLookup may itself call VerifyRequest (the nested call uses buffers of its own).
 #pragma once
 
 #include <cstdint>

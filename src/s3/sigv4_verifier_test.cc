@@ -607,5 +607,37 @@ TEST_F(VerifierTest, QueryValuesSpelledDifferentlyStillVerify) {
   EXPECT_TRUE(verified.has_value()) << verified.error().ToString();
 }
 
+// VerifyRequest reuses per-thread buffers; a SecretLookup that verifies another request on the
+// same thread while the outer call still holds views into them must not disturb either call.
+TEST_F(VerifierTest, ALookupMayVerifyAnotherRequestOnTheSameThread) {
+  auto presigned = [](std::string_view path, std::string_view query) {
+    std::vector<Header> headers = {{"Host", std::string(kHost)}};
+    SigningRequest request{"GET", path, query, headers, "", kDate, "us-east-1", "s3"};
+    Credentials credentials{.access_key_id = std::string(kAkid),
+                            .secret_access_key = std::string(kSecret)};
+    Result<std::string> signed_query = Presign(request, credentials, 300);
+    EXPECT_TRUE(signed_query.has_value());
+    return Wire{
+        "GET", std::string(path), signed_query.value_or(""), {{"host", std::string(kHost)}}};
+  };
+  const Wire outer = presigned("/bucket/outer%21", "prefix=a%2Fb&list-type=2");
+  const Wire inner = presigned("/other/inner", "versionId=%7E3&x-id=GetObject");
+  int nested_calls = 0;
+  SecretLookup nesting = [&](std::string_view id) -> Result<std::string> {
+    ++nested_calls;
+    Result<VerifiedRequest> nested = VerifyRequest(inner.View(), lookup_, kNow, options_, keys_);
+    EXPECT_TRUE(nested.has_value()) << nested.error().ToString();
+    return lookup_(id);
+  };
+  Result<VerifiedRequest> verified = VerifyRequest(outer.View(), nesting, kNow, options_, keys_);
+  ASSERT_TRUE(verified.has_value()) << verified.error().ToString();
+  EXPECT_EQ(nested_calls, 1);
+  EXPECT_EQ(verified->access_key_id, kAkid);
+  EXPECT_TRUE(verified->presigned);
+  // And the buffers are usable again afterwards.
+  EXPECT_TRUE(Verify(inner).has_value());
+  EXPECT_TRUE(Verify(outer).has_value());
+}
+
 }  // namespace
 }  // namespace trainload::s3
