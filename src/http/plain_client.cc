@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "http/plain_response.h"
+#include "http/request_parser.h"
 
 namespace trainload::http {
 namespace {
@@ -379,14 +380,22 @@ Status PlainClient::Exchange(Connection& c, const ClientRequest& request, std::s
   }
 
   if (parsed->chunked) {
+    // Rare from S3 servers (bodies come with a length); decoded through a small buffer.
     ChunkedDecoder decoder;
+    std::byte decoded[16 * 1024];
     for (;;) {
       while (pos < filled && !decoder.done()) {
-        std::span<const std::byte> data;
-        TL_ASSIGN_OR_RETURN(size_t used,
-                            decoder.Feed(std::span<const std::byte>(buffer + pos, filled - pos), data));
-        pos += used;
-        if (!data.empty() && !sink.OnBody(data)) return Aborted();
+        Result<ChunkedDecoder::Step> step =
+            decoder.Decode(std::span<const std::byte>(buffer + pos, filled - pos), decoded);
+        if (!step.has_value()) {
+          return Unavailable("malformed chunked response body from " + c.key + ": " +
+                             step.error().message());
+        }
+        pos += step->consumed;
+        if (step->produced > 0 &&
+            !sink.OnBody(std::span<const std::byte>(decoded, step->produced))) {
+          return Aborted();
+        }
       }
       if (decoder.done()) break;
       TL_ASSIGN_OR_RETURN(size_t n, c.Receive(std::span(buffer, c.capacity), progress));

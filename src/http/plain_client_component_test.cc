@@ -303,6 +303,9 @@ TEST_F(PlainClientTest, TruncatedAndMalformedResponsesAreUnavailable) {
     if (head.starts_with("GET /chunks")) {
       return Reply{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", true};
     }
+    if (head.starts_with("GET /badchunk")) {
+      return Reply{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n", true};
+    }
     return Reply{"HTTP/9 200 OK\r\n\r\n", true};
   });
   Collector got = Get(server, "/short");
@@ -312,6 +315,11 @@ TEST_F(PlainClientTest, TruncatedAndMalformedResponsesAreUnavailable) {
   EXPECT_NE(got.done.message().find("GET " + server.Url("/short")), std::string::npos);
   got = Get(server, "/chunks");
   EXPECT_EQ(got.done.code(), StatusCode::kUnavailable) << got.done.ToString();
+  got = Get(server, "/badchunk");
+  EXPECT_EQ(got.done.code(), StatusCode::kUnavailable) << got.done.ToString();
+  EXPECT_NE(got.done.message().find("malformed chunked response body"), std::string::npos)
+      << got.done.message();
+  EXPECT_EQ(got.body, "abc") << "the data before the fault was delivered, then the error";
   got = Get(server, "/bad");
   EXPECT_EQ(got.done.code(), StatusCode::kUnavailable) << got.done.ToString();
   EXPECT_NE(got.done.message().find("status line"), std::string::npos) << got.done.message();

@@ -7,8 +7,6 @@
 namespace trainload::http {
 namespace {
 
-constexpr size_t kMaxChunkLine = 8 * 1024;
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -114,66 +112,6 @@ Result<std::optional<ResponseHead>> ParseResponseHead(std::string_view data) {
   head.keep_alive = !connection_close && (!http10 || connection_keep_alive);
   head.head_bytes = pos;
   return std::optional<ResponseHead>(std::move(head));
-}
-
-Result<bool> ChunkedDecoder::TakeLine(std::span<const std::byte> in, size_t& consumed) {
-  const auto* begin = reinterpret_cast<const char*>(in.data());
-  const char* newline = static_cast<const char*>(std::memchr(begin, '\n', in.size()));
-  size_t take = newline == nullptr ? in.size() : static_cast<size_t>(newline - begin) + 1;
-  if (line_.size() + take > kMaxChunkLine) {
-    return Error(Malformed("chunk line longer than 8 KiB", line_));
-  }
-  line_.append(begin, take);
-  consumed = take;
-  return newline != nullptr;
-}
-
-Result<size_t> ChunkedDecoder::Feed(std::span<const std::byte> in,
-                                    std::span<const std::byte>& data) {
-  data = {};
-  size_t used = 0;
-  while (used < in.size() && state_ != State::kDone) {
-    std::span<const std::byte> rest = in.subspan(used);
-    if (state_ == State::kData) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, rest.size()));
-      data = rest.first(n);
-      remaining_ -= n;
-      if (remaining_ == 0) state_ = State::kDataEnd;
-      return used + n;  // one data run per call
-    }
-    size_t consumed = 0;
-    TL_ASSIGN_OR_RETURN(bool complete, TakeLine(rest, consumed));
-    used += consumed;
-    if (!complete) break;
-    std::string_view line(line_);
-    line.remove_suffix(1);  // '\n'
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    switch (state_) {
-      case State::kSize: {
-        std::string_view digits = Trim(line.substr(0, line.find(';')));
-        uint64_t size = 0;
-        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size, 16);
-        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
-            size > (uint64_t{1} << 62)) {
-          return Error(Malformed("chunk size", line));
-        }
-        remaining_ = size;
-        state_ = size == 0 ? State::kTrailer : State::kData;
-        break;
-      }
-      case State::kDataEnd:
-        if (!line.empty()) return Error(Malformed("missing CRLF after chunk data", line));
-        state_ = State::kSize;
-        break;
-      case State::kTrailer:
-        if (line.empty()) state_ = State::kDone;
-        break;
-      case State::kData:
-      case State::kDone: break;
-    }
-    line_.clear();
-  }
-  return used;
 }
 
 }  // namespace trainload::http
