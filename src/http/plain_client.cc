@@ -237,8 +237,15 @@ Result<std::unique_ptr<PlainClient::Connection>> PlainClient::Connect(const Plai
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
+  // Every name under .localhost is the loopback host (RFC 6761), e.g. a bucket addressed
+  // virtual-hosted style on a local endpoint; libcurl resolves them so, glibc does not.
+  std::string host = url.host;
+  if (host.size() > 10 && EqualsIgnoreCase(std::string_view(host).substr(host.size() - 10),
+                                           ".localhost")) {
+    host = "localhost";
+  }
   addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(url.host.c_str(), url.port.c_str(), &hints, &found); rc != 0) {
+  if (int rc = ::getaddrinfo(host.c_str(), url.port.c_str(), &hints, &found); rc != 0) {
     return Error(Unavailable("cannot resolve host " + url.host + ": " + gai_strerror(rc)));
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, freeaddrinfo);

@@ -366,6 +366,19 @@ TEST_F(PlainClientTest, RefusedConnectionNamesTheAddress) {
   EXPECT_NE(sink.done.message().find("127.0.0.1:" + port), std::string::npos);
 }
 
+TEST_F(PlainClientTest, NamesUnderLocalhostReachTheLoopbackHost) {
+  ScriptedServer server([](int, int, const std::string&) { return Reply{Ok("vhost")}; });
+  ClientRequest request;
+  std::string port = ParsePlainUrl(server.Url("/"))->port;
+  request.url = "http://my-bucket.localhost:" + port + "/key";
+  Collector got = Send(request);
+  ASSERT_TRUE(got.done.ok()) << got.done.ToString();
+  EXPECT_EQ(got.body, "vhost");
+  ASSERT_EQ(server.heads().size(), 1u);
+  EXPECT_EQ(server.heads()[0],
+            "GET /key HTTP/1.1\r\nHost: my-bucket.localhost:" + port + "\r\n\r\n");
+}
+
 TEST_F(PlainClientTest, HeaderValuesCannotInjectLines) {
   ScriptedServer server([](int, int, const std::string&) { return Reply{Ok("")}; });
   ClientRequest request;
