@@ -4,39 +4,16 @@
 #include <charconv>
 #include <cstring>
 
+#include "http/message_framing.h"
+
 namespace trainload::http {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Whether the comma-separated list `value` holds `token` (any case).
-bool HasToken(std::string_view value, std::string_view token) {
-  while (!value.empty()) {
-    size_t comma = value.find(',');
-    if (EqualsIgnoreCase(Trim(value.substr(0, comma)), token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
 
 Status Malformed(std::string_view what, std::string_view text) {
   constexpr size_t kShown = 80;
   std::string shown(text.substr(0, kShown));
   if (text.size() > kShown) shown += "...";
   return Unavailable("malformed HTTP response: " + std::string(what) + " \"" + shown + "\"");
-}
-
-std::optional<uint64_t> ParseDecimal(std::string_view text) {
-  uint64_t value = 0;
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 }  // namespace
@@ -50,9 +27,8 @@ Result<std::optional<ResponseHead>> ParseResponseHead(std::string_view data) {
   size_t pos = 0;
   bool status_line = true;
   bool http10 = false;
-  bool connection_close = false;
-  bool connection_keep_alive = false;
-  std::optional<std::string_view> transfer_encoding;
+  Framing framing;
+  std::string_view transfer_encoding;  // the last one, for the message
   for (;;) {
     size_t newline = data.find('\n', pos);
     if (newline == std::string_view::npos) return std::optional<ResponseHead>();
@@ -85,31 +61,23 @@ Result<std::optional<ResponseHead>> ParseResponseHead(std::string_view data) {
       return Error(Malformed("header line", line));
     }
     std::string_view name = line.substr(0, colon);
-    std::string_view value = Trim(line.substr(colon + 1));
+    std::string_view value = TrimSpaces(line.substr(colon + 1));
     head.headers.Add(name, value);
-    if (EqualsIgnoreCase(name, "content-length")) {
-      std::optional<uint64_t> length = ParseDecimal(value);
-      if (!length || (head.content_length && *head.content_length != *length)) {
-        return Error(Malformed("Content-Length", value));
-      }
-      head.content_length = length;
-    } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
-      transfer_encoding = value;
-    } else if (EqualsIgnoreCase(name, "connection")) {
-      connection_close = connection_close || HasToken(value, "close");
-      connection_keep_alive = connection_keep_alive || HasToken(value, "keep-alive");
-    }
+    // Content-Length is the only framing field whose value alone can be malformed.
+    if (!NoteFramingField(name, value, framing)) return Error(Malformed("Content-Length", value));
+    if (EqualsIgnoreCase(name, "transfer-encoding")) transfer_encoding = value;
   }
-  if (transfer_encoding) {
+  if (framing.has_transfer_encoding) {
     // Only chunked is ever asked for (no TE header is sent); anything else is not readable.
-    std::string_view te = Trim(*transfer_encoding);
-    if (!EqualsIgnoreCase(te, "chunked")) {
-      return Error(Malformed("unsupported Transfer-Encoding", te));
+    if (framing.other_coding || framing.chunked_twice || !framing.chunked_last) {
+      return Error(Malformed("unsupported Transfer-Encoding", transfer_encoding));
     }
-    head.chunked = true;
-    head.content_length.reset();  // RFC 9112 6.3: the coding wins over a length
+    head.chunked = true;  // RFC 9112 6.3: the coding wins over a length
+  } else {
+    head.content_length = framing.content_length;
   }
-  head.keep_alive = !connection_close && (!http10 || connection_keep_alive);
+  head.keep_alive =
+      !framing.connection_close && (!http10 || framing.connection_keep_alive);
   head.head_bytes = pos;
   return std::optional<ResponseHead>(std::move(head));
 }

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "http/message_framing.h"
+
 namespace trainload::http {
 namespace {
 
@@ -34,26 +36,6 @@ constexpr bool IsValueChar(unsigned char c) { return c == '\t' || (c >= 0x20 && 
 
 constexpr bool IsSpace(char c) { return c == ' ' || c == '\t'; }
 
-std::string_view TrimSpaces(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// Calls `fn(token)` for each comma-separated element of a field value list, trimmed; empty
-// elements are skipped (RFC 9110 §5.6.1). Stops early when `fn` returns false.
-template <typename Fn>
-bool ForEachListElement(std::string_view value, Fn fn) {
-  while (!value.empty()) {
-    size_t comma = value.find(',');
-    std::string_view element = TrimSpaces(value.substr(0, comma));
-    if (!element.empty() && !fn(element)) return false;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return true;
-}
-
 // Parses "METHOD SP target SP HTTP/1.d".
 bool ParseRequestLine(std::string_view line, RequestHead& head) {
   size_t sp1 = line.find(' ');
@@ -74,58 +56,6 @@ bool ParseRequestLine(std::string_view line, RequestHead& head) {
     return false;
   }
   head.minor_version = version[7] - '0';
-  return true;
-}
-
-// Digits only, no sign, no overflow.
-std::optional<uint64_t> ParseContentLength(std::string_view value) {
-  if (value.empty()) return std::nullopt;
-  uint64_t n = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9') return std::nullopt;
-    uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (n > (UINT64_MAX - digit) / 10) return std::nullopt;
-    n = n * 10 + digit;
-  }
-  return n;
-}
-
-// Framing state gathered over the fields of one head.
-struct Framing {
-  std::optional<uint64_t> content_length;
-  bool has_transfer_encoding = false;
-  bool chunked_last = false;  // the last coding so far is "chunked"
-  bool chunked_twice = false;
-  bool connection_close = false;
-  bool connection_keep_alive = false;
-  bool expect_continue = false;
-};
-
-// Applies one field to `framing`; false when its value makes the head malformed.
-bool NoteField(std::string_view name, std::string_view value, Framing& framing) {
-  if (EqualsIgnoreCase(name, "content-length")) {
-    auto length = ParseContentLength(value);
-    if (!length) return false;
-    if (framing.content_length && *framing.content_length != *length) return false;
-    framing.content_length = length;
-  } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
-    framing.has_transfer_encoding = true;
-    ForEachListElement(value, [&](std::string_view coding) {
-      std::string_view name_only = TrimSpaces(coding.substr(0, coding.find(';')));
-      bool chunked = EqualsIgnoreCase(name_only, "chunked");
-      if (chunked && framing.chunked_last) framing.chunked_twice = true;
-      framing.chunked_last = chunked;
-      return true;
-    });
-  } else if (EqualsIgnoreCase(name, "connection")) {
-    ForEachListElement(value, [&](std::string_view option) {
-      if (EqualsIgnoreCase(option, "close")) framing.connection_close = true;
-      if (EqualsIgnoreCase(option, "keep-alive")) framing.connection_keep_alive = true;
-      return true;
-    });
-  } else if (EqualsIgnoreCase(name, "expect")) {
-    framing.expect_continue = EqualsIgnoreCase(value, "100-continue");
-  }
   return true;
 }
 
@@ -170,7 +100,7 @@ HeadParse ParseRequestHead(std::string_view input, size_t max_head_bytes, Reques
     for (char c : value) {
       if (!IsValueChar(static_cast<unsigned char>(c))) return HeadParse::kMalformed;
     }
-    if (!NoteField(name, value, framing)) return HeadParse::kMalformed;
+    if (!NoteFramingField(name, value, framing)) return HeadParse::kMalformed;
     headers.Add(name, value);
   }
 
