@@ -48,6 +48,7 @@ std::string ObjectRow(std::string_view bucket, std::string_view key) {
   return row;
 }
 std::string ObjectRowPrefix(std::string_view bucket) { return BucketScoped(kObjectTag, bucket); }
+bool IsObjectRow(std::string_view row) { return !row.empty() && row.front() == kObjectTag; }
 
 std::string EscapeKeyForUploadRow(std::string_view key) {
   std::string out;

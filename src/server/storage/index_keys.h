@@ -34,6 +34,8 @@ std::string BucketRowPrefix();
 // REQUIRES: 1 <= bucket.size() <= kMaxBucketNameBytes (callers validate first).
 std::string ObjectRow(std::string_view bucket, std::string_view key);
 std::string ObjectRowPrefix(std::string_view bucket);
+// Whether `row` is in the object table (any bucket).
+bool IsObjectRow(std::string_view row);
 
 std::string UploadRow(std::string_view bucket, std::string_view key, std::string_view upload_id);
 // All uploads of the bucket.

@@ -7,16 +7,16 @@
 
 namespace trainload::storage {
 
-Result<std::unique_ptr<ObjectReader>> ObjectReader::Open(const DataFiles& files,
-                                                         ObjectRecord record, ByteWindow window) {
+Result<std::unique_ptr<ObjectReader>> ObjectReader::Open(
+    const DataFiles& files, std::shared_ptr<const ObjectRecord> record, ByteWindow window) {
   std::unique_ptr<ObjectReader> reader(new ObjectReader());
-  reader->window_begin_ = std::min(window.offset, record.size);
-  reader->window_end_ = window.length >= record.size - reader->window_begin_
-                            ? record.size
+  reader->window_begin_ = std::min(window.offset, record->size);
+  reader->window_end_ = window.length >= record->size - reader->window_begin_
+                            ? record->size
                             : reader->window_begin_ + window.length;
   uint64_t begin = 0;
-  reader->segments_.reserve(record.segments.size());
-  for (const Segment& segment : record.segments) {
+  reader->segments_.reserve(record->segments.size());
+  for (const Segment& segment : record->segments) {
     OpenSegment open;
     open.begin = begin;
     open.size = segment.size;
@@ -36,7 +36,7 @@ Result<size_t> ObjectReader::ReadAt(uint64_t offset, std::span<std::byte> out) c
   uint64_t end = offset + std::min<uint64_t>(out.size(), size() - offset);
   if (offset < window_begin_ || end > window_end_) {
     return Error(OutOfRange("read of bytes [" + std::to_string(offset) + ", " +
-                            std::to_string(end) + ") of \"" + record_.key +
+                            std::to_string(end) + ") of \"" + record_->key +
                             "\" outside the opened window [" + std::to_string(window_begin_) +
                             ", " + std::to_string(window_end_) + ")"));
   }
@@ -49,10 +49,10 @@ Result<size_t> ObjectReader::ReadAt(uint64_t offset, std::span<std::byte> out) c
                           static_cast<off_t>(file_offset));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return Error(ErrnoStatus("read \"" + record_.key + "\"", errno));
+        return Error(ErrnoStatus("read \"" + record_->key + "\"", errno));
       }
       if (n == 0) {
-        return Error(DataLoss("data file of \"" + record_.key + "\" is shorter than its record"));
+        return Error(DataLoss("data file of \"" + record_->key + "\" is shorter than its record"));
       }
       done += static_cast<size_t>(n);
       file_offset += static_cast<uint64_t>(n);

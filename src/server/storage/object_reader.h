@@ -43,11 +43,12 @@ class ObjectReader {
   // Opens the files of `record`'s segments that overlap `window`. kNotFound (from the file
   // system) when one is missing, e.g. because an overwrite removed it after the record was read:
   // the store then re-reads the record and retries.
-  static Result<std::unique_ptr<ObjectReader>> Open(const DataFiles& files, ObjectRecord record,
+  static Result<std::unique_ptr<ObjectReader>> Open(const DataFiles& files,
+                                                    std::shared_ptr<const ObjectRecord> record,
                                                     ByteWindow window = {});
 
-  const ObjectRecord& record() const { return record_; }
-  uint64_t size() const { return record_.size; }
+  const ObjectRecord& record() const { return *record_; }
+  uint64_t size() const { return record_->size; }
   // The part of the object this reader can access (the window clamped to the object).
   uint64_t window_begin() const { return window_begin_; }
   uint64_t window_end() const { return window_end_; }
@@ -69,7 +70,7 @@ class ObjectReader {
   };
   ObjectReader() = default;
 
-  ObjectRecord record_;
+  std::shared_ptr<const ObjectRecord> record_;  // never null
   std::vector<OpenSegment> segments_;
   uint64_t window_begin_ = 0;
   uint64_t window_end_ = 0;

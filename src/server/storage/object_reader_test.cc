@@ -37,6 +37,10 @@ class ObjectReaderTest : public ::testing::Test {
     return out;
   }
 
+  static std::shared_ptr<const ObjectRecord> Shared(const ObjectRecord& record) {
+    return std::make_shared<const ObjectRecord>(record);
+  }
+
   // Reads the bytes an extent list points at.
   static std::string Gather(const std::vector<ObjectExtent>& extents) {
     std::string out;
@@ -58,7 +62,7 @@ class ObjectReaderTest : public ::testing::Test {
 };
 
 TEST_F(ObjectReaderTest, ReadsAreByteExactAcrossEverySegmentBoundary) {
-  auto reader = ObjectReader::Open(*files_, record_);
+  auto reader = ObjectReader::Open(*files_, Shared(record_));
   ASSERT_TRUE(reader) << reader.error().ToString();
   ASSERT_EQ(content_.size(), 16u);
   for (uint64_t offset = 0; offset <= content_.size(); ++offset) {
@@ -75,7 +79,7 @@ TEST_F(ObjectReaderTest, ReadsAreByteExactAcrossEverySegmentBoundary) {
 }
 
 TEST_F(ObjectReaderTest, ExtentsNameTheRightFilesAndOffsets) {
-  auto reader = *ObjectReader::Open(*files_, record_);
+  auto reader = *ObjectReader::Open(*files_, Shared(record_));
   std::vector<ObjectExtent> extents = reader->Extents(4, 10);  // [4, 14)
   ASSERT_EQ(extents.size(), 3u);
   EXPECT_EQ(extents[0].offset, 3u);  // segment [1, 6)
@@ -87,28 +91,28 @@ TEST_F(ObjectReaderTest, ExtentsNameTheRightFilesAndOffsets) {
 }
 
 TEST_F(ObjectReaderTest, KeepsReadingAfterTheFilesAreUnlinked) {
-  auto reader = *ObjectReader::Open(*files_, record_);
+  auto reader = *ObjectReader::Open(*files_, Shared(record_));
   for (const Segment& s : record_.segments) ASSERT_TRUE(files_->UnlinkObject(s.file_id).ok());
   EXPECT_EQ(Read(*reader, 0, 16), content_);
-  EXPECT_EQ(ObjectReader::Open(*files_, record_).error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ObjectReader::Open(*files_, Shared(record_)).error().code(), StatusCode::kNotFound);
 }
 
 TEST_F(ObjectReaderTest, WindowOpensOnlyOverlappingSegments) {
   // Remove the files outside [6, 7): a windowed open must not need them.
   for (size_t i : {0, 2, 4}) ASSERT_TRUE(files_->UnlinkObject(record_.segments[i].file_id).ok());
-  auto reader = ObjectReader::Open(*files_, record_, ByteWindow{6, 1});
+  auto reader = ObjectReader::Open(*files_, Shared(record_), ByteWindow{6, 1});
   ASSERT_TRUE(reader) << reader.error().ToString();
   EXPECT_EQ(Read(**reader, 6, 1), content_.substr(6, 1));
   EXPECT_EQ(Gather((*reader)->Extents(0, 16)), content_.substr(6, 1));
   std::string buffer(4, '\0');
   EXPECT_EQ((*reader)->ReadAt(5, std::as_writable_bytes(std::span(buffer))).error().code(),
             StatusCode::kOutOfRange);
-  EXPECT_FALSE(ObjectReader::Open(*files_, record_, ByteWindow{5, 2}));
+  EXPECT_FALSE(ObjectReader::Open(*files_, Shared(record_), ByteWindow{5, 2}));
 }
 
 TEST_F(ObjectReaderTest, ShortFileIsDataLoss) {
   ASSERT_EQ(::truncate(files_->ObjectPath(record_.segments[4].file_id).c_str(), 3), 0);
-  auto reader = *ObjectReader::Open(*files_, record_);
+  auto reader = *ObjectReader::Open(*files_, Shared(record_));
   std::string buffer(16, '\0');
   EXPECT_EQ(reader->ReadAt(0, std::as_writable_bytes(std::span(buffer))).error().code(),
             StatusCode::kDataLoss);
@@ -117,7 +121,7 @@ TEST_F(ObjectReaderTest, ShortFileIsDataLoss) {
 TEST_F(ObjectReaderTest, EmptyObjectHasNoExtents) {
   ObjectRecord empty;
   empty.key = "empty";
-  auto reader = *ObjectReader::Open(*files_, empty);
+  auto reader = *ObjectReader::Open(*files_, Shared(empty));
   EXPECT_TRUE(reader->Extents(0, 10).empty());
   EXPECT_EQ(Read(*reader, 0, 10), "");
 }

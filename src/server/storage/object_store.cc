@@ -201,14 +201,20 @@ Result<ObjectRecord> ObjectStore::CommitSegments(std::string_view bucket, Object
 }
 
 Result<ObjectRecord> ObjectStore::Head(std::string_view bucket, std::string_view key) const {
+  TL_ASSIGN_OR_RETURN(auto record, Find(bucket, key));
+  return *record;
+}
+
+Result<std::shared_ptr<const ObjectRecord>> ObjectStore::Find(std::string_view bucket,
+                                                              std::string_view key) const {
   // Every GET and HEAD comes here: the description is built only for an error.
   auto what = [&] { return Describe("head object", bucket, key); };
   if (!ValidateBucketName(bucket, {}).ok() || !ValidateKey(key, {}).ok()) {
     TL_RETURN_IF_ERROR(ValidateBucketName(bucket, what()));
     TL_RETURN_IF_ERROR(ValidateKey(key, what()));
   }
-  TL_ASSIGN_OR_RETURN(auto record, core_->GetObject(bucket, key));
-  if (record) return std::move(*record);
+  TL_ASSIGN_OR_RETURN(auto record, core_->FindObject(bucket, key));
+  if (record) return record;
   // An object row implies its bucket; only a miss pays for the bucket lookup.
   TL_RETURN_IF_ERROR(core_->RequireBucket(bucket, what()));
   return Error(NotFound(what() + ": no such key"));
@@ -219,15 +225,14 @@ Result<std::unique_ptr<ObjectReader>> ObjectStore::OpenObject(std::string_view b
                                                               ByteWindow window) const {
   auto what = [&] { return Describe("get object", bucket, key); };
   for (int attempt = 0; attempt < kMaxOpenAttempts; ++attempt) {
-    TL_ASSIGN_OR_RETURN(ObjectRecord record, Head(bucket, key));
-    std::vector<Segment> segments = record.segments;
-    auto reader = ObjectReader::Open(core_->files(), std::move(record), window);
+    TL_ASSIGN_OR_RETURN(std::shared_ptr<const ObjectRecord> record, Find(bucket, key));
+    auto reader = ObjectReader::Open(core_->files(), record, window);
     if (reader) return std::move(*reader);
     if (reader.error().code() != StatusCode::kNotFound) return Error(reader.error());
     // A data file is gone. Files are unlinked only after the index stops naming them, so if
     // the current record still names the same files they were lost, not replaced.
     TL_ASSIGN_OR_RETURN(auto again, core_->GetObject(bucket, key));
-    if (again && again->segments == segments) {
+    if (again && again->segments == record->segments) {
       return Error(DataLoss(what() + ": data file missing: " + reader.error().message()));
     }
   }

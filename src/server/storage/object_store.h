@@ -220,6 +220,9 @@ class ObjectStore {
   const DataFiles& files() const;
 
  private:
+  // The current record, shared (from the record cache when it is there); errors as Head.
+  Result<std::shared_ptr<const ObjectRecord>> Find(std::string_view bucket,
+                                                   std::string_view key) const;
   explicit ObjectStore(std::unique_ptr<StoreCore> core);
 
   std::unique_ptr<StoreCore> core_;

@@ -119,6 +119,43 @@ TEST_F(ConcurrencyTest, ReadersAlwaysSeeACompleteVersionWhileWritersOverwrite) {
   EXPECT_EQ(*store_->CountTmpFiles(), 0u);
 }
 
+TEST_F(ConcurrencyTest, AReadAfterACommitReturnsNeverSeesAnOlderVersion) {
+  // Readers keep loading the key into the record cache while the writer commits; each version
+  // the writer commits must be what its own next read sees, never one a reader cached before.
+  constexpr int kVersions = 300;
+  constexpr int kReaders = 4;
+  std::atomic<bool> done{false};
+  std::atomic<int> stale{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&] {
+      while (!done) {
+        auto reader = store_->OpenObject("bkt", "hot");
+        if (!reader) continue;  // between a delete and the next write
+        auto content = ReadAll(**reader);
+        std::optional<uint64_t> version = content ? ParseVersion(*content) : std::nullopt;
+        if (!version || std::to_string(*version) != (*reader)->record().etag) ++stale;
+      }
+    });
+  }
+  for (uint64_t version = 1; version <= kVersions; ++version) {
+    ASSERT_TRUE(WriteVersion("hot", version).ok());
+    auto head = store_->Head("bkt", "hot");
+    ASSERT_TRUE(head) << head.error().ToString();
+    EXPECT_EQ(head->etag, std::to_string(version));
+    auto reader = store_->OpenObject("bkt", "hot");
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(ParseVersion(*ReadAll(**reader)), version);
+    if (version % 50 == 0) {
+      ASSERT_TRUE(*store_->Delete("bkt", "hot"));
+      EXPECT_EQ(store_->Head("bkt", "hot").error().code(), StatusCode::kNotFound);
+    }
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(stale, 0);
+}
+
 TEST_F(ConcurrencyTest, IfNoneMatchCreatorsHaveExactlyOneWinner) {
   constexpr int kThreads = 16;
   constexpr int kRounds = 40;

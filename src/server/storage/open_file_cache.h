@@ -9,17 +9,13 @@
 // Thread-safe.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <functional>
-#include <list>
 #include <memory>
-#include <mutex>
-#include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "server/storage/data_files.h"
+#include "server/storage/lru_cache.h"
 #include "trainload/status.h"
 
 namespace trainload::storage {
@@ -28,35 +24,18 @@ class OpenFileCache {
  public:
   using Opener = std::function<Result<UniqueFd>(std::string_view file_id)>;
 
-  OpenFileCache(size_t capacity, Opener opener)
-      : capacity_(capacity), opener_(std::move(opener)) {}
+  OpenFileCache(size_t capacity, Opener opener) : files_(capacity), opener_(std::move(opener)) {}
 
   // The open file `file_id`, from the cache or opened now (errors are the opener's).
   Result<std::shared_ptr<const UniqueFd>> Get(std::string_view file_id);
   // Drops `file_id` (call before unlinking it).
-  void Forget(std::string_view file_id);
+  void Forget(std::string_view file_id) { files_.Forget(file_id); }
 
-  size_t size() const;
+  size_t size() const { return files_.size(); }
 
  private:
-  using Lru = std::list<std::string>;
-  struct Entry {
-    std::shared_ptr<const UniqueFd> file;
-    Lru::iterator position;
-  };
-
-  const size_t capacity_;
+  LruCache<UniqueFd> files_;
   const Opener opener_;
-  // Bumped by every Forget(): a file opened while it changed may be one being unlinked.
-  std::atomic<uint64_t> forgets_{0};
-  mutable std::mutex mu_;
-  // Transparent: a hit is looked up by the caller's string_view, without building a key.
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
-  };
-  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries_;  // guarded by mu_
-  Lru lru_;                                         // guarded by mu_; front = most recent
 };
 
 }  // namespace trainload::storage

@@ -12,6 +12,9 @@ struct StorageOptions {
   // fsync data files, their directories and every index commit. Off trades durability across
   // power loss (not process crashes) for speed.
   bool fsync = true;
+  // Decoded object records kept in memory (least recently used out), so that a GET or HEAD of
+  // a hot object does not read and decode its index row again. 0 turns the cache off.
+  size_t record_cache_entries = 16384;
 };
 
 }  // namespace trainload::storage

@@ -73,7 +73,7 @@ Status FromLevelDb(const leveldb::Status& status, std::string_view what) {
 }
 
 StoreCore::StoreCore(const StorageOptions& options, const Clock& clock)
-    : options_(options), clock_(clock) {}
+    : options_(options), clock_(clock), records_(options.record_cache_entries) {}
 
 StoreCore::~StoreCore() {
   // The DB refers to the filter policy; close it first.
@@ -186,6 +186,18 @@ Result<std::optional<ObjectRecord>> StoreCore::GetObject(std::string_view bucket
   return record;
 }
 
+Result<std::shared_ptr<const ObjectRecord>> StoreCore::FindObject(std::string_view bucket,
+                                                                  std::string_view key) const {
+  return records_.Get(
+      ObjectRow(bucket, key),
+      [&](std::string_view row) -> Result<std::shared_ptr<const ObjectRecord>> {
+        TL_ASSIGN_OR_RETURN(auto value, Get(row));
+        if (!value) return nullptr;
+        TL_ASSIGN_OR_RETURN(ObjectRecord record, DecodeObjectRecord(key, *value));
+        return std::make_shared<const ObjectRecord>(std::move(record));
+      });
+}
+
 Status StoreCore::Commit(leveldb::WriteBatch& batch, const std::vector<std::string>& garbage,
                          std::string_view operation) {
   std::string garbage_row;
@@ -196,8 +208,11 @@ Status StoreCore::Commit(leveldb::WriteBatch& batch, const std::vector<std::stri
   }
   leveldb::WriteOptions write_options;
   write_options.sync = options_.fsync;
-  TL_RETURN_IF_ERROR(
-      FromLevelDb(db_->Write(write_options, &batch), std::string(operation) + ": commit to index"));
+  Status written =
+      FromLevelDb(db_->Write(write_options, &batch), std::string(operation) + ": commit to index");
+  // Even a failed write may have reached the log; the cache must not outlive either outcome.
+  ForgetObjectRows(batch);
+  TL_RETURN_IF_ERROR(written);
   if (garbage.empty()) return Status::Ok();
   // Readers holding these files open keep reading them (POSIX unlink semantics).
   bool all_unlinked = true;
@@ -207,6 +222,20 @@ Status StoreCore::Commit(leveldb::WriteBatch& batch, const std::vector<std::stri
     (void)db_->Delete(leveldb::WriteOptions(), garbage_row);
   }
   return Status::Ok();
+}
+
+void StoreCore::ForgetObjectRows(const leveldb::WriteBatch& batch) {
+  struct Forgetter : leveldb::WriteBatch::Handler {
+    explicit Forgetter(LruCache<ObjectRecord>& records) : records(records) {}
+    void Put(const leveldb::Slice& row, const leveldb::Slice&) override { Forget(row); }
+    void Delete(const leveldb::Slice& row) override { Forget(row); }
+    void Forget(const leveldb::Slice& row) {
+      std::string_view view(row.data(), row.size());
+      if (IsObjectRow(view)) records.Forget(view);
+    }
+    LruCache<ObjectRecord>& records;
+  } forgetter(records_);
+  (void)batch.Iterate(&forgetter);
 }
 
 void StoreCore::AddFileRef(leveldb::WriteBatch& batch, std::string_view file_id) {

@@ -14,7 +14,8 @@
 // 'G' row, and the next Open() finishes the job.
 //
 // Thread-safe. Reads use LevelDB directly (point reads and iterators over implicit snapshots)
-// and take no locks. Writers serialize on locks, always taken in this order:
+// and take no locks; FindObject() reads through a cache of decoded object records that
+// Commit() keeps exact (every object row a batch writes is dropped from it after the write). Writers serialize on locks, always taken in this order:
 //   1. bucket guard (shared for anything that adds rows under a bucket, exclusive for creating
 //      and deleting the bucket itself; a FairSharedMutex, so a steady stream of PUTs cannot
 //      starve DeleteBucket), striped by bucket name;
@@ -36,6 +37,7 @@
 #include "common/time_format.h"
 #include "server/storage/data_files.h"
 #include "server/storage/fair_shared_mutex.h"
+#include "server/storage/lru_cache.h"
 #include "server/storage/records.h"
 #include "server/storage/storage_options.h"
 #include "trainload/status.h"
@@ -77,6 +79,10 @@ class StoreCore {
   Result<std::optional<BucketInfo>> GetBucket(std::string_view bucket) const;
   Result<std::optional<ObjectRecord>> GetObject(std::string_view bucket,
                                                 std::string_view key) const;
+  // The same record, shared and possibly from the record cache (null if absent): for readers.
+  // Never older than the last Commit() that returned.
+  Result<std::shared_ptr<const ObjectRecord>> FindObject(std::string_view bucket,
+                                                         std::string_view key) const;
 
   // Atomically applies `batch` plus a garbage row for `garbage` (synced when options.fsync),
   // then unlinks the garbage files. On a failed write nothing is unlinked. `operation` names
@@ -109,12 +115,15 @@ class StoreCore {
   Status OpenIndex();
   Status BumpGeneration(uint64_t* generation);
   Status CollectGarbageRows();
+  // Drops every object row `batch` puts or deletes from the record cache.
+  void ForgetObjectRows(const leveldb::WriteBatch& batch);
 
   const StorageOptions options_;
   const Clock& clock_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_policy_;
   std::unique_ptr<leveldb::DB> db_;
   std::shared_ptr<DataFiles> files_;
+  mutable LruCache<ObjectRecord> records_;  // keyed by object row
   size_t recovered_tmp_files_ = 0;
   size_t recovered_garbage_files_ = 0;
 
