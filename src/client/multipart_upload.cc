@@ -4,6 +4,13 @@
 // part, before the part is queued, and released by the part when its request is done. Pool
 // threads therefore never wait for memory, so parts of other transfers queued behind them keep
 // moving and the reservations held always belong to requests that will finish.
+//
+// A file upload holds no part in memory: each part's CRC64NVME is computed by reading the file
+// through a small buffer, and the part is then sent from the file (sendfile(2) over plain HTTP,
+// pread(2) into libcurl's buffer otherwise). Measured on a 2-core machine, 2 GiB in 8 MiB parts:
+// client CPU 2.1-2.3 s when each part was read into a fresh buffer and copied again by libcurl's
+// read callback; ~1.5 s sent from a reused buffer with sendmsg(2); 0.7-1.0 s with sendfile
+// (8 curl processes PUTting the same bytes: 0.85-1.2 s).
 #include "client/multipart_upload.h"
 
 #include <fcntl.h>
@@ -139,6 +146,29 @@ Status ReadAt(int fd, std::span<std::byte> out, uint64_t offset, const std::stri
   return Status::Ok();
 }
 
+// A part's CRC is computed by reading the file through a buffer this small, which stays in the
+// core's cache; the body itself goes from the page cache to the socket (sendfile) when sent.
+constexpr size_t kChecksumPieceBytes = 256 * 1024;
+
+// The raw CRC64NVME of bytes `range` of `fd`, read through `scratch`. A file that ends early is
+// kAborted, as in ReadAt.
+Result<std::string> ChecksumFileRange(int fd, ByteRange range, const std::string& path,
+                                      std::span<std::byte> scratch) {
+  // The whole part from the disk at once when it is not cached: the small reads below, from
+  // many parts of one file descriptor at a time, would defeat the kernel's read-ahead.
+  (void)::posix_fadvise(fd, static_cast<off_t>(range.first), static_cast<off_t>(range.length()),
+                        POSIX_FADV_WILLNEED);
+  std::unique_ptr<Checksummer> crc = Checksummer::Create(ChecksumAlgorithm::kCrc64Nvme);
+  for (uint64_t done = 0; done < range.length();) {
+    std::span<std::byte> piece = scratch.first(
+        static_cast<size_t>(std::min<uint64_t>(scratch.size(), range.length() - done)));
+    TL_RETURN_IF_ERROR(ReadAt(fd, piece, range.first + done, path));
+    crc->Update(piece);
+    done += piece.size();
+  }
+  return crc->Finish();
+}
+
 Result<std::unique_ptr<MultipartUpload>> CreateUpload(S3Client& client, std::string_view bucket,
                                                       std::string_view key,
                                                       const PutOptions& options,
@@ -164,15 +194,17 @@ Result<PutResult> UploadFileInParts(S3Client& client, int fd, const std::string&
       const ByteRange range = ranges[i];
       const auto number = static_cast<uint32_t>(i + 1);
       auto reservation = std::make_shared<MemoryReservation>(
-          &client.memory(), client.memory().Acquire(range.length()));
+          &client.memory(), client.memory().Acquire(kChecksumPieceBytes));
       Status submitted = runner.Submit([&, range, number, reservation]() -> Status {
-        auto buffer = std::make_unique_for_overwrite<std::byte[]>(range.length());
-        std::span<std::byte> data(buffer.get(), range.length());
-        Status status = ReadAt(fd, data, range.first, path);
-        if (status.ok()) status = upload->UploadPart(number, data);
-        if (status.ok()) progress.Report(range.length());
-        buffer.reset();
+        auto scratch = std::make_unique_for_overwrite<std::byte[]>(kChecksumPieceBytes);
+        auto crc =
+            ChecksumFileRange(fd, range, path, std::span(scratch.get(), kChecksumPieceBytes));
+        scratch.reset();
         reservation->Reset();
+        Status status = crc.has_value()
+                            ? upload->UploadFilePart(number, fd, path, range, std::move(*crc))
+                            : crc.error();
+        if (status.ok()) progress.Report(range.length());
         return status.WithContext(PartLabel(number, ranges.size(), range));
       });
       if (!submitted.ok()) break;
@@ -406,9 +438,27 @@ Status MultipartUpload::UploadPart(uint32_t number, std::span<const std::byte> d
       ComputeChecksum(ChecksumAlgorithm::kCrc64Nvme,
                       std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
   S3Request request{.operation = "UploadPart", .method = "PUT", .bucket = bucket_, .key = key_};
+  request.body_view = data;
+  return SendPart(request, number, data.size(), std::move(crc));
+}
+
+Status MultipartUpload::UploadFilePart(uint32_t number, int fd, const std::string& path,
+                                       ByteRange range, std::string crc) {
+  S3Request request{.operation = "UploadPart", .method = "PUT", .bucket = bucket_, .key = key_};
+  request.body_file = http::BodyFile{fd, range.first, range.length(), path};
+  Status status = SendPart(request, number, range.length(), std::move(crc));
+  if (s3::ErrorCodeOf(status) == ErrorCode::kBadDigest) {
+    // The CRC was computed from the file a moment before the server read the same bytes.
+    return status.WithContext(path + " changed while part " + std::to_string(number) +
+                              " was being uploaded");
+  }
+  return status;
+}
+
+Status MultipartUpload::SendPart(S3Request& request, uint32_t number, uint64_t size,
+                                 std::string crc) {
   request.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
   request.headers.Add(kCrcHeader, Base64Encode(crc));
-  request.body_view = data;
   TL_ASSIGN_OR_RETURN(S3Response response, client_.requester().Send(request));
   std::string etag = StripQuotes(response.headers.Get("etag").value_or(""));
   if (etag.empty()) {
@@ -420,7 +470,7 @@ Status MultipartUpload::UploadPart(uint32_t number, std::span<const std::byte> d
                     std::to_string(number) + " with CRC64NVME " + std::string(*echoed) +
                     ", the client sent " + Base64Encode(crc));
   }
-  Record(UploadedPart{number, data.size(), std::move(etag), std::move(crc)});
+  Record(UploadedPart{number, size, std::move(etag), std::move(crc)});
   return Status::Ok();
 }
 

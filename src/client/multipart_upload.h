@@ -28,6 +28,7 @@
 namespace trainload::client {
 
 class S3Client;
+struct S3Request;
 
 // S3 copies at most 5 GiB with one CopyObject; larger sources are copied part by part.
 inline constexpr uint64_t kMaxCopyObjectSize = 5ull << 30;
@@ -59,6 +60,12 @@ class MultipartUpload {
   // UploadPart `number` (1..10000) with `data`, its CRC64NVME in x-amz-checksum-crc64nvme;
   // retried by the Requester (UploadPart is idempotent). Records the part on success.
   Status UploadPart(uint32_t number, std::span<const std::byte> data);
+  // UploadPart `number` with bytes `range` of the open file `fd` (named `path` in messages),
+  // whose raw CRC64NVME the caller has computed; the body is read from the file when sent
+  // (without a copy over plain HTTP). If the file changes in between, the server refuses the
+  // part (BadDigest), or a short file fails it with kAborted.
+  Status UploadFilePart(uint32_t number, int fd, const std::string& path, ByteRange range,
+                        std::string crc64nvme);
 
   // UploadPartCopy `number` from bytes `range` of source_bucket/source_key, only while the
   // source's ETag is `source_etag` (else PreconditionFailed). Records the part on success.
@@ -88,6 +95,9 @@ class MultipartUpload {
  private:
   MultipartUpload(S3Client& client, std::string bucket, std::string key, std::string upload_id);
   void Record(UploadedPart part);
+  // Sends `request` (an UploadPart with its body set) for part `number` of `size` bytes whose
+  // raw CRC64NVME is `crc`, checks the answer and records the part.
+  Status SendPart(S3Request& request, uint32_t number, uint64_t size, std::string crc);
   // The ETag S3 gives the completed object: hex MD5 of the parts' binary MD5s, "-N"; empty if a
   // part's ETag is not an MD5 (SSE-KMS, directory buckets).
   std::string ExpectedETag(const std::vector<UploadedPart>& parts) const;

@@ -142,6 +142,7 @@ Result<http::ClientRequest> Requester::Build(const S3Request& request) {
   } else {
     out.body_view = request.body_view;
   }
+  out.body_file = request.body_file;
   if (options.anonymous || !options.credentials) return out;
 
   std::string payload_hash = "UNSIGNED-PAYLOAD";

@@ -31,9 +31,11 @@ struct S3Request {
   std::string key{};     // empty: the bucket itself
   std::vector<s3::QueryParam> query{};
   http::Headers headers{};
-  // The body, sent again as is by each attempt: owned or borrowed (must outlive Send).
+  // The body, sent again as is by each attempt: owned, borrowed (must outlive Send), or a range
+  // of an open file (read again by each attempt; see http::ClientRequest::body_file).
   std::string body{};
   std::span<const std::byte> body_view{};
+  http::BodyFile body_file{};
   // Sign the body's SHA-256 (small XML bodies) instead of UNSIGNED-PAYLOAD.
   bool sign_body = false;
   bool idempotent = true;

@@ -166,7 +166,10 @@ TEST_F(UploadComponentTest, UploadStaysWithinTheMemoryBudget) {
   EXPECT_TRUE(GetOrDie("budget.bin") == data);
   client::MemoryBudget& memory = Engine(*small).memory();
   EXPECT_LE(memory.peak(), 2 * kPart);
-  EXPECT_GE(memory.peak(), kPart);  // the parts were charged to it
+  // A file's parts are sent from the file: only the buffers its CRCs are read through are
+  // charged, far less than a part.
+  EXPECT_GT(memory.peak(), 0u);
+  EXPECT_LT(memory.peak(), kPart);
   EXPECT_EQ(memory.in_use(), 0u);
 }
 

@@ -1,9 +1,11 @@
 #include "http/client.h"
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -235,6 +237,25 @@ class Client::Impl {
     auto* t = static_cast<Transfer*>(user);
     size_t room = size * count;
     ClientRequest& r = t->request;
+    if (r.body_file.fd >= 0) {
+      const BodyFile& file = r.body_file;
+      size_t want = static_cast<size_t>(std::min<uint64_t>(room, file.length - t->body_offset));
+      if (want == 0) return 0;
+      ssize_t n;
+      do {
+        n = ::pread(file.fd, buffer, want, static_cast<off_t>(file.offset + t->body_offset));
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) {
+        t->source_error =
+            n < 0 ? Status(StatusCode::kAborted, "reading " + file.name + " at byte " +
+                                                     std::to_string(file.offset + t->body_offset) +
+                                                     ": " + std::strerror(errno))
+                  : BodyFileEndedEarly(file, t->body_offset);
+        return CURL_READFUNC_ABORT;
+      }
+      t->body_offset += static_cast<uint64_t>(n);
+      return static_cast<size_t>(n);
+    }
     if (r.body_source) {
       auto n = r.body_source(std::as_writable_bytes(std::span(buffer, room)));
       if (!n.has_value()) {
@@ -290,9 +311,11 @@ class Client::Impl {
     curl_easy_setopt(e, CURLOPT_HTTP_TRANSFER_DECODING, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 
-    uint64_t body_size = r.body_source ? r.body_source_size
-                                       : (!r.body.empty() ? r.body.size() : r.body_view.size());
-    bool has_body = r.body_source || body_size > 0;
+    uint64_t body_size = r.body_source         ? r.body_source_size
+                         : r.body_file.fd >= 0 ? r.body_file.length
+                         : !r.body.empty()     ? r.body.size()
+                                               : r.body_view.size();
+    bool has_body = r.body_source || r.body_file.fd >= 0 || body_size > 0;
     if (r.method == "HEAD") {
       curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (r.method == "GET") {

@@ -5,9 +5,10 @@
 //   run on that thread. Handles (each keeping its connection open) are pooled between calls.
 //   This is what a thread that would wait anyway should use: no hand-off to another thread and
 //   back (measured: ~120 us of client CPU per small request on a busy 2-core machine went to
-//   those wake-ups). Send() is Perform() collecting the whole response. Plain-HTTP requests
-//   without a body (GET, HEAD, DELETE on http://) go through the built-in client of
-//   http/plain_client.h unless ClientOptions::builtin_plain_http is off; the rest through libcurl.
+//   those wake-ups). Send() is Perform() collecting the whole response. Plain-HTTP (http://)
+//   GET, HEAD and DELETE without a body, and PUT with its body in memory or in a file, go
+//   through the built-in client of http/plain_client.h unless ClientOptions::builtin_plain_http
+//   is off; the rest through libcurl.
 // - Start() queues it for the client's I/O thread, which drives every started request with one
 //   libcurl multi handle and its own connection pool, and returns at once; the sink's callbacks
 //   run on the I/O thread, in order, and must not block for long.
@@ -39,21 +40,33 @@ struct ClientOptions {
   uint64_t stall_bytes_per_second = 1024;
   std::chrono::seconds stall_window{20};
   size_t receive_buffer_bytes = 512 * 1024;
-  // Send plain-HTTP requests without a body (GET, HEAD, DELETE) through the built-in client
-  // (http/plain_client.h) instead of libcurl. Off when a proxy is configured: only libcurl
-  // speaks to proxies.
+  // Send plain-HTTP GET, HEAD and DELETE without a body, and PUT with its body in memory or in
+  // a file, through the built-in client (http/plain_client.h) instead of libcurl. Off when a proxy
+  // is configured: only libcurl speaks to proxies.
   bool builtin_plain_http = true;
 };
 
 // Where a request body comes from: nothing, an owned string, a borrowed span (must outlive the
-// transfer), or a source called on the I/O thread to fill the next piece (returns bytes
-// written, 0 at the end).
+// transfer), a range of an open file, or a source called on the I/O thread to fill the next
+// piece (returns bytes written, 0 at the end).
+struct BodyFile {
+  int fd = -1;  // not owned; open for reading through the transfer; its offset is not moved
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  // For the error when the file ends before offset + length (it shrank during the transfer).
+  std::string name;
+};
+
 struct ClientRequest {
   std::string method = "GET";
   std::string url;  // absolute, already percent-encoded
   Headers headers;
   std::string body;
   std::span<const std::byte> body_view;
+  // Sent with sendfile(2) by the built-in plain-HTTP client (no copy in this process), read with
+  // pread(2) into libcurl's buffer otherwise. A file that ends early fails the request with
+  // kAborted.
+  BodyFile body_file;
   std::function<Result<size_t>(std::span<std::byte>)> body_source;
   uint64_t body_source_size = 0;  // exact size of what body_source produces
   std::chrono::milliseconds timeout{0};  // whole exchange; 0 = no limit (stalls still fail)

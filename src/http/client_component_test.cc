@@ -4,6 +4,7 @@
 #include "http/client.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
@@ -66,8 +67,8 @@ class TestHandler : public Handler {
   }
 };
 
-// Every test runs twice: plain-HTTP GET/HEAD/DELETE through the built-in client
-// (http/plain_client.h), and everything through libcurl.
+// Every test runs twice: plain-HTTP GET/HEAD/DELETE and in-memory PUTs through the built-in
+// client (http/plain_client.h), and everything through libcurl.
 class ClientTest : public testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
@@ -136,6 +137,61 @@ TEST_P(ClientTest, LargeResponseAndManyConcurrentRequests) {
     EXPECT_EQ(response->body.size(), expected.size());
     EXPECT_TRUE(response->body == expected);
   }
+}
+
+// A temporary file holding `data`, removed (and closed) at the end of the test.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& data) {
+    char name[] = "/tmp/trainload-client-test-XXXXXX";
+    fd_ = ::mkstemp(name);
+    path_ = name;
+    EXPECT_GE(fd_, 0);
+    EXPECT_EQ(::write(fd_, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+    ::lseek(fd_, 0, SEEK_SET);
+  }
+  ~TempFile() {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
+
+TEST_P(ClientTest, PutBodyFromAFileRange) {
+  const std::string data = Pattern((3 << 20) + 5, 3);
+  TempFile file(data);
+  ClientRequest request;
+  request.method = "PUT";
+  request.url = Url("/echo");
+  request.body_file = BodyFile{file.fd(), 1000, (2 << 20) + 7, file.path()};
+  auto response = client_->Send(std::move(request));
+  ASSERT_TRUE(response.has_value()) << response.error().ToString();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->headers.Get("x-received"), std::to_string((2 << 20) + 7));
+  EXPECT_TRUE(response->body == data.substr(1000, (2 << 20) + 7));
+  EXPECT_EQ(::lseek(file.fd(), 0, SEEK_CUR), 0) << "the file's offset moved";
+
+  // A file shorter than the range (it shrank during the upload) fails the request.
+  ClientRequest past_end;
+  past_end.method = "PUT";
+  past_end.url = Url("/echo");
+  past_end.body_file = BodyFile{file.fd(), data.size() - 10, 100, file.path()};
+  auto failed = client_->Send(std::move(past_end));
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), StatusCode::kAborted) << failed.error().ToString();
+  EXPECT_NE(
+      failed.error().message().find(file.path() + " ends at byte " + std::to_string(data.size())),
+      std::string::npos)
+      << failed.error().message();
+
+  ClientRequest next;  // the client stays usable
+  next.url = Url("/status");
+  EXPECT_TRUE(client_->Send(std::move(next)).has_value());
 }
 
 TEST_P(ClientTest, NonSuccessStatusIsAResponseNotAnError) {

@@ -5,13 +5,17 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 
 #include "http/plain_response.h"
@@ -44,12 +48,57 @@ bool ValidPort(std::string_view port) {
          end == port.data() + port.size() && value > 0 && value <= 65535;
 }
 
-// The request head: request line, Host (unless given), the request's fields, blank line.
+// The in-memory request body: the owned string, else the borrowed span.
+std::span<const std::byte> BodyOf(const ClientRequest& request) {
+  if (!request.body.empty()) return std::as_bytes(std::span(request.body));
+  return request.body_view;
+}
+
+uint64_t BodyLength(const ClientRequest& request) {
+  return request.body_file.fd >= 0 ? request.body_file.length : BodyOf(request).size();
+}
+
+// SIGPIPE blocked on the calling thread for a scope: sendfile(2), unlike send(2), cannot be told
+// MSG_NOSIGNAL, and the signal's default action would end the process when the server resets
+// the connection. A SIGPIPE raised meanwhile is taken off the thread before the old mask returns.
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeBlocked() {
+    if (!sigismember(&old_, SIGPIPE)) {
+      timespec zero{};
+      while (sigtimedwait(&pipe_, nullptr, &zero) == SIGPIPE) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+};
+
+// A request body file that could not be read: not worth retrying.
+Status BodyFileReadError(const BodyFile& file, uint64_t sent, int error) {
+  return Status(StatusCode::kAborted, "reading " + file.name + " at byte " +
+                                          std::to_string(file.offset + sent) + ": " +
+                                          std::strerror(error));
+}
+
+// The request head: request line, Host (unless given), the request's fields, Content-Length
+// for a PUT (always: S3 refuses a PUT without one, even an empty one), blank line.
 Result<std::string> BuildHead(const ClientRequest& request, const PlainUrl& url) {
   std::string head;
   head.reserve(512);
   head.append(request.method).append(" ").append(url.target).append(" HTTP/1.1\r\n");
   if (!request.headers.Has("host")) head.append("Host: ").append(url.authority).append("\r\n");
+  const std::string length = std::to_string(BodyLength(request));
   for (const auto& [name, value] : request.headers.entries()) {
     // A CR or LF would end the field early and let the value inject fields of its own.
     if (name.find_first_of("\r\n:") != std::string::npos ||
@@ -57,13 +106,30 @@ Result<std::string> BuildHead(const ClientRequest& request, const PlainUrl& url)
       return Error(InvalidArgument("HTTP header field " + name +
                                    " contains a line break or a colon in its name"));
     }
+    if (EqualsIgnoreCase(name, "content-length")) {
+      // The body's framing is this client's: a different length would cut the stream wrong.
+      if (value != length) {
+        return Error(InvalidArgument("Content-Length " + value + " given for a body of " + length +
+                                     " bytes"));
+      }
+      continue;
+    }
     head.append(name).append(": ").append(value).append("\r\n");
   }
+  if (request.method == "PUT") head.append("Content-Length: ").append(length).append("\r\n");
   head.append("\r\n");
   return head;
 }
 
 }  // namespace
+
+Status BodyFileEndedEarly(const BodyFile& file, uint64_t sent) {
+  return Status(StatusCode::kAborted, file.name + " ends at byte " +
+                                          std::to_string(file.offset + sent) +
+                                          ", before the request body's last byte " +
+                                          std::to_string(file.offset + file.length) +
+                                          ": the file changed during the upload");
+}
 
 std::optional<PlainUrl> ParsePlainUrl(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
@@ -193,11 +259,66 @@ struct PlainClient::Connection {
     }
   }
 
-  Status SendAll(std::string_view data, Progress& progress) {
-    while (!data.empty()) {
-      ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+  // Sends `head`, then `body` straight from the caller's memory (one sendmsg(2) for both, no
+  // copy in user space). Stops early, with `answered` set, when the server has begun to answer
+  // before taking the whole body (an error such as 403 or 400; it may never read the rest), so
+  // that the response can be read instead of waiting for a send that never ends. A send that
+  // fails because the peer closed after such an answer sets `answered` too when response bytes
+  // are waiting to be read.
+  Status SendRequest(std::string_view head, std::span<const std::byte> body, Progress& progress,
+                     bool& answered) {
+    answered = false;
+    iovec pieces[2] = {{const_cast<char*>(head.data()), head.size()},
+                       {const_cast<std::byte*>(body.data()), body.size()}};
+    size_t first = 0;  // the first piece with bytes left
+    while (first < 2) {
+      if (pieces[first].iov_len == 0) {
+        ++first;
+        continue;
+      }
+      msghdr message{};
+      message.msg_iov = pieces + first;
+      message.msg_iovlen = 2 - first;
+      ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        const int error = errno;
+        // The server may have answered and closed without reading the rest (a refused upload):
+        // its answer says more than "connection reset".
+        answered = ResponseWaiting();
+        if (answered) return Status::Ok();
+        return SocketError("sending the request to " + key, error);
+      }
+      size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
+      TL_RETURN_IF_ERROR(progress.Check(sent));
+      for (size_t i = first; i < 2 && sent > 0; ++i) {
+        size_t taken = std::min(sent, pieces[i].iov_len);
+        pieces[i].iov_base = static_cast<char*>(pieces[i].iov_base) + taken;
+        pieces[i].iov_len -= taken;
+        sent -= taken;
+      }
+      // A blocking send returns short only when the send timeout (the clock tick) ran out: the
+      // server is not taking bytes. If it has answered, the answer is what counts.
+      if (pieces[1].iov_len > 0 && ResponseWaiting()) {
+        answered = true;
+        return Status::Ok();
+      }
+    }
+    return Status::Ok();
+  }
+
+  // SendRequest for a body in a file: the head (MSG_MORE, so that it leaves with the first body
+  // bytes), then the file range with sendfile(2), whose pages go to the socket without being
+  // copied into this process. A file sendfile cannot read (a file system without splice
+  // support) is sent through the connection's buffer instead.
+  Status SendFileRequest(std::string_view head, const BodyFile& file, Progress& progress,
+                         bool& answered) {
+    answered = false;
+    const int more = file.length > 0 ? MSG_MORE : 0;
+    while (!head.empty()) {
+      ssize_t n = ::send(fd, head.data(), head.size(), MSG_NOSIGNAL | more);
       if (n > 0) {
-        data.remove_prefix(static_cast<size_t>(n));
+        head.remove_prefix(static_cast<size_t>(n));
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -207,7 +328,79 @@ struct PlainClient::Connection {
       }
       return SocketError("sending the request to " + key, n < 0 ? errno : EPIPE);
     }
+    SigpipeBlocked no_sigpipe;
+    uint64_t sent = 0;
+    bool copying = false;  // through `buffer`, with pread(2) and send(2)
+    while (sent < file.length) {
+      off_t at = static_cast<off_t>(file.offset + sent);
+      if (copying) {
+        size_t want = static_cast<size_t>(std::min<uint64_t>(file.length - sent, capacity));
+        ssize_t n = ::pread(file.fd, buffer.get(), want, at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return BodyFileReadError(file, sent, errno);
+        if (n == 0) return BodyFileEndedEarly(file, sent);
+        TL_RETURN_IF_ERROR(SendAll(
+            std::string_view(reinterpret_cast<const char*>(buffer.get()), static_cast<size_t>(n)),
+            progress, answered));
+        if (answered) return Status::Ok();
+        sent += static_cast<uint64_t>(n);
+        continue;
+      }
+      // At most 1 GiB per call: sendfile(2) moves at most ~2 GiB at once anyway.
+      size_t want = static_cast<size_t>(std::min<uint64_t>(file.length - sent, 1ull << 30));
+      ssize_t n = ::sendfile(fd, file.fd, &at, want);
+      if (n == 0) return BodyFileEndedEarly(file, sent);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EINVAL || errno == ENOSYS) && sent == 0) {
+        copying = true;
+        continue;
+      }
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        const int error = errno;
+        answered = ResponseWaiting();
+        if (answered) return Status::Ok();
+        if (error == EBADF || error == EINVAL || error == EIO) {
+          return BodyFileReadError(file, sent, error);
+        }
+        return SocketError("sending the request to " + key, error);
+      }
+      uint64_t moved = n > 0 ? static_cast<uint64_t>(n) : 0;
+      sent += moved;
+      TL_RETURN_IF_ERROR(progress.Check(moved));
+      if (sent < file.length && ResponseWaiting()) {
+        answered = true;
+        return Status::Ok();
+      }
+    }
     return Status::Ok();
+  }
+
+  // Sends all of `data` (the copying path of SendFileRequest), stopping early as SendRequest does.
+  Status SendAll(std::string_view data, Progress& progress, bool& answered) {
+    while (!data.empty()) {
+      ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        const int error = errno;
+        answered = ResponseWaiting();
+        if (answered) return Status::Ok();
+        return SocketError("sending the request to " + key, error);
+      }
+      size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
+      data.remove_prefix(sent);
+      TL_RETURN_IF_ERROR(progress.Check(sent));
+      if (!data.empty() && ResponseWaiting()) {
+        answered = true;
+        return Status::Ok();
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Whether the server has sent something (or closed) that can be read without waiting.
+  bool ResponseWaiting() const {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
   }
 
   int fd = -1;
@@ -221,10 +414,13 @@ PlainClient::PlainClient(const ClientOptions& options) : options_(options) {}
 PlainClient::~PlainClient() = default;
 
 std::optional<PlainUrl> PlainClient::Accepts(const ClientRequest& request) {
-  if (!request.body.empty() || !request.body_view.empty() || request.body_source) {
-    return std::nullopt;
-  }
-  if (request.method != "GET" && request.method != "HEAD" && request.method != "DELETE") {
+  if (request.body_source || request.headers.Has("transfer-encoding")) return std::nullopt;
+  const bool has_body =
+      !request.body.empty() || !request.body_view.empty() || request.body_file.fd >= 0;
+  if (request.method == "PUT") {
+    // Any PUT whose body is in memory or in a file (UploadPart, PutObject, bodiless ones).
+  } else if (has_body ||
+             (request.method != "GET" && request.method != "HEAD" && request.method != "DELETE")) {
     return std::nullopt;
   }
   return ParsePlainUrl(request.url);
@@ -324,7 +520,12 @@ Status PlainClient::Exchange(Connection& c, const ClientRequest& request, std::s
   responded = false;
   reusable = false;
   c.SetTick(progress.tick);
-  TL_RETURN_IF_ERROR(c.SendAll(head, progress));
+  bool answered_early = false;
+  if (request.body_file.fd >= 0) {
+    TL_RETURN_IF_ERROR(c.SendFileRequest(head, request.body_file, progress, answered_early));
+  } else {
+    TL_RETURN_IF_ERROR(c.SendRequest(head, BodyOf(request), progress, answered_early));
+  }
 
   // The head, skipping interim (1xx) responses.
   std::byte* buffer = c.buffer.get();
@@ -355,7 +556,7 @@ Status PlainClient::Exchange(Connection& c, const ClientRequest& request, std::s
   size_t pos = parsed->head_bytes;
   if (!sink.OnHead(parsed->status, parsed->headers)) return Aborted();
   if (ResponseHasNoBody(request.method, parsed->status)) {
-    reusable = parsed->keep_alive && pos == filled;
+    reusable = parsed->keep_alive && pos == filled && !answered_early;
     return Status::Ok();
   }
 
@@ -382,7 +583,8 @@ Status PlainClient::Exchange(Connection& c, const ClientRequest& request, std::s
       if (!(in_place ? sink.OnBodyReceived(n) : sink.OnBody(into.first(n)))) return Aborted();
       remaining -= n;
     }
-    reusable = parsed->keep_alive && !surplus;
+    // A body cut short leaves the server mid-request: the connection cannot carry another.
+    reusable = parsed->keep_alive && !surplus && !answered_early;
     return Status::Ok();
   }
 
@@ -413,7 +615,7 @@ Status PlainClient::Exchange(Connection& c, const ClientRequest& request, std::s
       pos = 0;
       filled = n;
     }
-    reusable = parsed->keep_alive && pos == filled;
+    reusable = parsed->keep_alive && pos == filled && !answered_early;
     return Status::Ok();
   }
 

@@ -1,6 +1,7 @@
 // The built-in plain-HTTP client against a scripted server on a real socket: response framings
 // (chunked, interim 1xx, read until close), connection reuse and stale connections, bodies
-// received in place, malformed and truncated responses, stalls and timeouts.
+// received in place, malformed and truncated responses, stalls and timeouts; PUT bodies sent
+// from memory, and uploads the server answers before it has read them.
 #include "http/plain_client.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -18,12 +20,23 @@
 namespace trainload::http {
 namespace {
 
-// What the scripted server does with one request: write `bytes`, then maybe close.
+// What the scripted server does with one request: read its body (Content-Length bytes, unless
+// `ignore_body`), write `bytes`, then maybe close, or stop reading the connection altogether.
 struct Reply {
   std::string bytes;
   bool close_after = false;
   std::chrono::milliseconds delay{0};  // before writing
+  bool ignore_body = false;            // answer without reading the request body
+  bool then_stop_reading = false;      // after writing, read nothing more (until destroyed)
 };
+
+// The Content-Length of a request head, 0 when it has none.
+size_t ContentLength(const std::string& head) {
+  std::string lower = head;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = lower.find("\r\ncontent-length: ");
+  return at == std::string::npos ? 0 : std::stoul(lower.substr(at + 18));
+}
 
 // Accepts connections on 127.0.0.1 and answers each request head with script(connection,
 // request). Records every request head. Stops (closing everything) when destroyed.
@@ -64,6 +77,11 @@ class ScriptedServer {
     std::lock_guard lock(mu_);
     return heads_;
   }
+  // The bodies read, one per request whose body was read.
+  std::vector<std::string> bodies() {
+    std::lock_guard lock(mu_);
+    return bodies_;
+  }
 
  private:
   void Accept() {
@@ -97,10 +115,24 @@ class ScriptedServer {
         heads_.push_back(head);
       }
       Reply reply = script_(connection, request++, head);
+      if (!reply.ignore_body) {
+        const size_t length = ContentLength(head);
+        while (pending.size() < length) {
+          ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+          if (n <= 0) break;
+          pending.append(buffer, static_cast<size_t>(n));
+        }
+        std::lock_guard lock(mu_);
+        bodies_.push_back(pending.substr(0, length));
+        pending.erase(0, length);
+      }
       if (reply.delay.count() > 0) std::this_thread::sleep_for(reply.delay);
       if (!reply.bytes.empty() &&
           ::send(fd, reply.bytes.data(), reply.bytes.size(), MSG_NOSIGNAL) < 0) {
         break;
+      }
+      if (reply.then_stop_reading) {
+        while (!stopping_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
       if (reply.close_after) break;
     }
@@ -120,6 +152,7 @@ class ScriptedServer {
   std::mutex mu_;
   std::vector<int> open_;          // guarded by mu_
   std::vector<std::string> heads_;  // guarded by mu_
+  std::vector<std::string> bodies_;  // guarded by mu_
 };
 
 std::string Ok(std::string_view body, std::string_view extra = "") {
@@ -389,6 +422,203 @@ TEST_F(PlainClientTest, HeaderValuesCannotInjectLines) {
   EXPECT_TRUE(server.heads().empty());
 }
 
+std::string Bytes(size_t size, uint32_t seed) {
+  std::string out(size, '\0');
+  uint32_t x = seed;
+  for (char& c : out) {
+    x = x * 1664525u + 1013904223u;
+    c = static_cast<char>(x >> 24);
+  }
+  return out;
+}
+
+TEST_F(PlainClientTest, PutSendsTheBodyFromMemoryWithItsLength) {
+  ScriptedServer server([](int, int request, const std::string&) {
+    return Reply{Ok("", "ETag: \"e" + std::to_string(request) + "\"\r\n")};
+  });
+  const std::string big = Bytes((8 << 20) + 3, 1);
+  ClientRequest request;
+  request.method = "PUT";
+  request.url = server.Url("/b/k?partNumber=1");
+  request.timeout = timeout_;
+  request.headers.Add("x-amz-checksum-crc64nvme", "AAAAAAAAAAA=");
+  request.body_view = std::as_bytes(std::span(big));
+  Collector got = Send(request);
+  ASSERT_TRUE(got.done.ok()) << got.done.ToString();
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.headers.Get("etag"), "\"e0\"");
+
+  ClientRequest small;
+  small.method = "PUT";
+  small.url = server.Url("/b/small");
+  small.body = "hello";
+  small.headers.Add("Content-Length", "5");  // the caller's own, when it matches, is kept once
+  got = Send(small);
+  ASSERT_TRUE(got.done.ok()) << got.done.ToString();
+  ClientRequest empty;
+  empty.method = "PUT";
+  empty.url = server.Url("/b/empty");
+  got = Send(empty);
+  ASSERT_TRUE(got.done.ok()) << got.done.ToString();
+
+  std::vector<std::string> heads = server.heads();
+  ASSERT_EQ(heads.size(), 3u);
+  std::string port = ParsePlainUrl(request.url)->port;
+  EXPECT_EQ(heads[0], "PUT /b/k?partNumber=1 HTTP/1.1\r\nHost: 127.0.0.1:" + port +
+                          "\r\nx-amz-checksum-crc64nvme: AAAAAAAAAAA=\r\nContent-Length: " +
+                          std::to_string(big.size()) + "\r\n\r\n");
+  EXPECT_EQ(heads[1],
+            "PUT /b/small HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Length: 5\r\n\r\n");
+  EXPECT_EQ(heads[2],
+            "PUT /b/empty HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Length: 0\r\n\r\n");
+  std::vector<std::string> bodies = server.bodies();
+  ASSERT_EQ(bodies.size(), 3u);
+  EXPECT_TRUE(bodies[0] == big) << "the 8 MiB body arrived altered";
+  EXPECT_EQ(bodies[1], "hello");
+  EXPECT_EQ(bodies[2], "");
+  EXPECT_EQ(server.connections(), 1) << "keep-alive across PUTs";
+}
+
+TEST_F(PlainClientTest, PutSendsAFileRangeWithItsLength) {
+  ScriptedServer server([](int, int, const std::string&) { return Reply{Ok("stored")}; });
+  const std::string data = Bytes((5 << 20) + 11, 5);
+  char name[] = "/tmp/trainload-plain-client-test-XXXXXX";
+  int fd = ::mkstemp(name);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  ClientRequest request;
+  request.method = "PUT";
+  request.url = server.Url("/b/part");
+  request.timeout = timeout_;
+  request.body_file = BodyFile{fd, 7, data.size() - 7, name};
+  Collector got = Send(request);
+  request.body_file = BodyFile{fd, 0, 0, name};  // an empty range is an empty body
+  Collector empty = Send(request);
+  ::close(fd);
+  ::unlink(name);
+  ASSERT_TRUE(got.done.ok()) << got.done.ToString();
+  EXPECT_EQ(got.body, "stored");
+  ASSERT_TRUE(empty.done.ok()) << empty.done.ToString();
+  std::vector<std::string> heads = server.heads();
+  ASSERT_EQ(heads.size(), 2u);
+  EXPECT_NE(heads[0].find("\r\nContent-Length: " + std::to_string(data.size() - 7) + "\r\n"),
+            std::string::npos)
+      << heads[0];
+  EXPECT_NE(heads[1].find("\r\nContent-Length: 0\r\n"), std::string::npos) << heads[1];
+  std::vector<std::string> bodies = server.bodies();
+  ASSERT_EQ(bodies.size(), 2u);
+  EXPECT_TRUE(bodies[0] == data.substr(7)) << "the file range arrived altered";
+  EXPECT_EQ(bodies[1], "");
+  EXPECT_EQ(server.connections(), 1);
+}
+
+TEST_F(PlainClientTest, PutWithAWrongContentLengthIsRefusedUnsent) {
+  ScriptedServer server([](int, int, const std::string&) { return Reply{Ok("")}; });
+  ClientRequest request;
+  request.method = "PUT";
+  request.url = server.Url("/b/k");
+  request.body = "four";
+  request.headers.Add("content-length", "40");
+  Collector got = Send(request);
+  EXPECT_EQ(got.done.code(), StatusCode::kInvalidArgument) << got.done.ToString();
+  EXPECT_NE(got.done.message().find("Content-Length 40 given for a body of 4 bytes"),
+            std::string::npos)
+      << got.done.message();
+  EXPECT_TRUE(server.heads().empty());
+}
+
+TEST_F(PlainClientTest, UploadAnsweredBeforeItsBodyWasReadGetsTheAnswer) {
+  // A server that refuses an upload answers at once and never reads the body: the client stops
+  // sending (the body is far larger than the socket buffers), delivers the answer, and does not
+  // reuse the connection, whose stream is mid-body.
+  const std::string refusal =
+      "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
+  const std::string answer =
+      "HTTP/1.1 403 Forbidden\r\nContent-Length: " + std::to_string(refusal.size()) + "\r\n\r\n" +
+      refusal;
+  ScriptedServer server([&](int, int, const std::string& head) {
+    if (head.starts_with("PUT /refused-then-closed")) {
+      return Reply{.bytes = answer, .close_after = true, .ignore_body = true};
+    }
+    if (head.starts_with("PUT /refused")) {
+      return Reply{.bytes = answer, .ignore_body = true, .then_stop_reading = true};
+    }
+    return Reply{Ok("fine")};
+  });
+  const std::string big = Bytes(64 << 20, 2);
+  char name[] = "/tmp/trainload-plain-client-test-XXXXXX";
+  int fd = ::mkstemp(name);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, big.data(), big.size()), static_cast<ssize_t>(big.size()));
+  for (std::string target :
+       {"/refused", "/refused-then-closed", "/refused?file", "/refused-then-closed?file"}) {
+    ClientRequest request;
+    request.method = "PUT";
+    request.url = server.Url(target);
+    request.timeout = timeout_;
+    if (target.ends_with("?file")) {
+      request.body_file = BodyFile{fd, 0, big.size(), name};
+    } else {
+      request.body_view = std::as_bytes(std::span(big));
+    }
+    auto start = std::chrono::steady_clock::now();
+    Collector got = Send(request);
+    ASSERT_TRUE(got.done.ok()) << target << ": " << got.done.ToString();
+    EXPECT_EQ(got.status, 403) << target;
+    EXPECT_EQ(got.body, refusal) << target;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(5000)) << target;
+  }
+  ::close(fd);
+  ::unlink(name);
+  Collector after = Get(server, "/after");
+  ASSERT_TRUE(after.done.ok()) << after.done.ToString();
+  EXPECT_EQ(after.body, "fine");
+  EXPECT_EQ(server.connections(), 5) << "a connection whose body was cut short was reused";
+}
+
+TEST_F(PlainClientTest, PutOnAStaleConnectionIsSentAgainWithItsBody) {
+  ScriptedServer server([](int connection, int, const std::string&) {
+    return Reply{Ok("from " + std::to_string(connection)), true};
+  });
+  const std::string body = Bytes(1 << 20, 3);
+  ClientRequest request;
+  request.method = "PUT";
+  request.url = server.Url("/b/k");
+  request.body_view = std::as_bytes(std::span(body));
+  Collector first = Send(request);
+  ASSERT_TRUE(first.done.ok()) << first.done.ToString();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the close arrive
+  Collector second = Send(request);
+  ASSERT_TRUE(second.done.ok()) << second.done.ToString();
+  EXPECT_EQ(second.body, "from 1");
+  std::vector<std::string> bodies = server.bodies();
+  ASSERT_EQ(bodies.size(), 2u);
+  EXPECT_TRUE(bodies[1] == body) << "the body sent again arrived altered";
+}
+
+TEST_F(PlainClientTest, UploadTheServerStopsReadingStalls) {
+  // Reads the head, then neither reads the body nor answers.
+  ScriptedServer server([](int, int, const std::string&) {
+    return Reply{.bytes = "", .ignore_body = true, .then_stop_reading = true};
+  });
+  ClientOptions options;
+  options.stall_window = std::chrono::seconds(1);
+  MakeClient(options);
+  const std::string big = Bytes(64 << 20, 4);
+  ClientRequest request;
+  request.method = "PUT";
+  request.url = server.Url("/b/k");
+  request.timeout = timeout_;
+  request.body_view = std::as_bytes(std::span(big));
+  auto start = std::chrono::steady_clock::now();
+  Collector got = Send(request);
+  EXPECT_EQ(got.done.code(), StatusCode::kDeadlineExceeded) << got.done.ToString();
+  EXPECT_NE(got.done.message().find("stalled"), std::string::npos) << got.done.message();
+  EXPECT_NE(got.done.message().find("PUT " + server.Url("/b/k")), std::string::npos)
+      << got.done.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(4000));
+}
+
 TEST(PlainUrl, Parts) {
   auto url = ParsePlainUrl("http://127.0.0.1:9000/bucket/key?x=1");
   ASSERT_TRUE(url.has_value());
@@ -411,14 +641,23 @@ TEST(PlainUrl, Parts) {
   }
 }
 
-TEST(PlainClientAccepts, OnlyBodilessReadsOverPlainHttp) {
+TEST(PlainClientAccepts, BodilessReadsAndInMemoryPutsOverPlainHttp) {
   ClientRequest request;
   request.url = "http://127.0.0.1:1/x";
-  for (std::string method : {"GET", "HEAD", "DELETE"}) {
+  for (std::string method : {"GET", "HEAD", "DELETE", "PUT"}) {
     request.method = method;
     EXPECT_TRUE(PlainClient::Accepts(request).has_value()) << method;
   }
-  request.method = "PUT";
+  request.body = "x";
+  EXPECT_TRUE(PlainClient::Accepts(request).has_value()) << "PUT with a body";
+  request.headers.Add("Transfer-Encoding", "chunked");
+  EXPECT_FALSE(PlainClient::Accepts(request).has_value()) << "a framing of the caller's";
+  request.headers = Headers();
+  request.body.clear();
+  request.body_source = [](std::span<std::byte>) -> Result<size_t> { return 0; };
+  EXPECT_FALSE(PlainClient::Accepts(request).has_value()) << "a streamed body";
+  request.body_source = nullptr;
+  request.method = "POST";
   EXPECT_FALSE(PlainClient::Accepts(request).has_value());
   request.method = "GET";
   request.body = "x";
