@@ -114,7 +114,29 @@ std::string StagedData::Release() {
 }
 
 DataWriter::~DataWriter() {
+  (void)JoinFlush();
   if (!done_ && files_) ::unlinkat(files_->tmp_dir_.get(), file_id_.c_str(), 0);
+}
+
+void DataWriter::FlushInBackground() {
+  if (flush_running_.load(std::memory_order_acquire)) return;
+  if (!JoinFlush().ok()) return;  // the error is reported by Finish()
+  flushed_upto_ = size_;
+  flush_running_.store(true, std::memory_order_relaxed);
+  flusher_ = std::thread([this, fd = fd_.get()] {
+    // Concurrent with write(2) on the same file: the kernel allows it, and it covers at least
+    // what was written before it started.
+    if (::fdatasync(fd) != 0) flush_errno_ = errno;
+    flush_running_.store(false, std::memory_order_release);
+  });
+}
+
+Status DataWriter::JoinFlush() {
+  if (flusher_.joinable()) flusher_.join();
+  // An error seen by this fdatasync is not reported again to a later fsync on the same open
+  // file, so it must not be lost here.
+  if (flush_errno_ != 0) return ErrnoStatus("flush data file tmp/" + file_id_, flush_errno_);
+  return Status::Ok();
 }
 
 Status DataWriter::Broken(Status status) {
@@ -140,6 +162,7 @@ Status DataWriter::WriteAll(const char* p, size_t left) {
     ::sync_file_range(fd_.get(), static_cast<off_t>(writeback_begin_),
                       static_cast<off_t>(size_ - writeback_begin_), SYNC_FILE_RANGE_WRITE);
     writeback_begin_ = size_;
+    if (size_ - flushed_upto_ >= kBackgroundFlushBytes) FlushInBackground();
   }
   return Status::Ok();
 }
@@ -200,6 +223,7 @@ Result<StagedData> DataWriter::Finish() {
     ::unlinkat(files_->tmp_dir_.get(), file_id_.c_str(), 0);
     return Error(std::move(status));
   };
+  if (Status flushed = JoinFlush(); !flushed.ok()) return fail(std::move(flushed));
   if (files_->fsync_) {
     Status s = FsyncFd(fd_.get(), "data file tmp/" + file_id_);
     if (!s.ok()) return fail(std::move(s));

@@ -28,6 +28,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <string_view>
 
 #include "trainload/status.h"
@@ -130,14 +131,27 @@ class DataWriter {
   Status Broken(Status status);
   // Writes everything or breaks the writer; counts the bytes into size_.
   Status WriteAll(const char* data, size_t size);
+  // With fsync on: starts an fdatasync of what is written so far on a thread of its own, unless
+  // one is still running.
+  void FlushInBackground();
+  // Waits for the background flush, if any; its error, if it failed.
+  Status JoinFlush();
 
   static constexpr uint64_t kWritebackBytes = 8ull << 20;
+  // A device with a volatile write cache (a virtual disk) persists what it holds only on a
+  // cache flush, which takes time in proportion: flushing during a big upload leaves the final
+  // fsync the tail only.
+  static constexpr uint64_t kBackgroundFlushBytes = 64ull << 20;
 
   std::shared_ptr<const DataFiles> files_;
   std::string file_id_;
   UniqueFd fd_;
   uint64_t size_ = 0;
   uint64_t writeback_begin_ = 0;  // bytes before this offset have been handed to writeback
+  uint64_t flushed_upto_ = 0;     // bytes before this offset were covered by a flush started
+  std::thread flusher_;
+  std::atomic<bool> flush_running_{false};
+  int flush_errno_ = 0;  // written by flusher_, read after joining it
   Status error_;
   bool done_ = false;
 };
