@@ -117,8 +117,8 @@ class DataWriter {
   // fallback. kOutOfRange if the source ends early.
   Status AppendFrom(int source_fd, uint64_t source_offset, uint64_t length);
 
-  // fsync (if enabled), rename into objects/, fsync the shard directory. The writer is spent
-  // afterwards whatever the outcome; on error its file is removed.
+  // Rename into objects/, then (if enabled) fsync the file and the shard directory. The writer
+  // is spent afterwards whatever the outcome; on error its file is removed.
   Result<StagedData> Finish();
 
   uint64_t size() const { return size_; }
