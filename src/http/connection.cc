@@ -72,7 +72,14 @@ class Connection::Impl final : public Exchange {
     }
   }
 
-  Connection::Progress ServeAvailable() {
+  Connection::Progress ServeAvailable(const std::function<void()>* on_body_request) {
+    on_body_request_ = on_body_request;
+    Connection::Progress progress = ServeAvailableImpl();
+    on_body_request_ = nullptr;
+    return progress;
+  }
+
+  Connection::Progress ServeAvailableImpl() {
     using Progress = Connection::Progress;
     if (stopped_.load(std::memory_order_relaxed)) return Progress::kFinished;
     // The poller said the socket is readable: one read that does not wait (data, end of stream
@@ -259,6 +266,7 @@ class Connection::Impl final : public Exchange {
       (void)Flush();
       return false;
     }
+    if (on_body_request_ != nullptr && !body_done_) (*on_body_request_)();
     handler_.Handle(*this);
     return FinishResponse();
   }
@@ -390,6 +398,7 @@ class Connection::Impl final : public Exchange {
   const std::string remote_address_;
   const bool tls_;
   std::atomic<bool> stopped_{false};
+  const std::function<void()>* on_body_request_ = nullptr;  // during ServeAvailable() only
 
   // Input buffer: bytes [in_begin_, in_end_) are received but not yet parsed.
   std::vector<std::byte> in_;
@@ -422,7 +431,9 @@ Connection::~Connection() = default;
 
 void Connection::Serve() { impl_->Serve(); }
 
-Connection::Progress Connection::ServeAvailable() { return impl_->ServeAvailable(); }
+Connection::Progress Connection::ServeAvailable(const std::function<void()>* on_body_request) {
+  return impl_->ServeAvailable(on_body_request);
+}
 
 bool Connection::has_partial_request() const { return impl_->has_partial_request(); }
 

@@ -14,6 +14,7 @@
 // Thread-compatible except Stop(), which may be called from any thread at any time.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,7 +38,10 @@ class Connection {
     kAwaitInput,  // keep the connection; call ServeAvailable() again when it is readable
     kFinished,    // closed by the peer, an error, a protocol error or Stop(): destroy it
   };
-  Progress ServeAvailable();
+  // `on_body_request`, if set, is called before the handler runs for a request that has a
+  // body: receiving and storing it may hold the calling thread for long (an upload, its fsync),
+  // which a server with a small pool of workers wants to know.
+  Progress ServeAvailable(const std::function<void()>* on_body_request = nullptr);
   // Whether part of a request head is buffered (the I/O timeout applies rather than the idle
   // one). Only between ServeAvailable() calls.
   bool has_partial_request() const;
