@@ -377,24 +377,7 @@ struct PlainClient::Connection {
 
   // Sends all of `data` (the copying path of SendFileRequest), stopping early as SendRequest does.
   Status SendAll(std::string_view data, Progress& progress, bool& answered) {
-    while (!data.empty()) {
-      ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-        const int error = errno;
-        answered = ResponseWaiting();
-        if (answered) return Status::Ok();
-        return SocketError("sending the request to " + key, error);
-      }
-      size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
-      data.remove_prefix(sent);
-      TL_RETURN_IF_ERROR(progress.Check(sent));
-      if (!data.empty() && ResponseWaiting()) {
-        answered = true;
-        return Status::Ok();
-      }
-    }
-    return Status::Ok();
+    return SendRequest({}, std::as_bytes(std::span(data.data(), data.size())), progress, answered);
   }
 
   // Whether the server has sent something (or closed) that can be read without waiting.
