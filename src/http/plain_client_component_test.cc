@@ -22,6 +22,34 @@ namespace {
 
 // What the scripted server does with one request: read its body (Content-Length bytes, unless
 // `ignore_body`), write `bytes`, then maybe close, or stop reading the connection altogether.
+// A temporary file holding `data`, removed when it goes out of scope (also when a test fails
+// early); fd() is -1 if it could not be written.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& data) : fd_(::mkstemp(path_)) {
+    if (fd_ >= 0 && ::write(fd_, data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
+      Remove();
+    }
+  }
+  ~TempFile() { Remove(); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+
+  int fd() const { return fd_; }
+  std::string path() const { return path_; }
+
+ private:
+  void Remove() {
+    if (fd_ < 0) return;
+    ::close(fd_);
+    ::unlink(path_);
+    fd_ = -1;
+  }
+
+  char path_[40] = "/tmp/trainload-plain-client-test-XXXXXX";
+  int fd_;
+};
+
 struct Reply {
   std::string bytes;
   bool close_after = false;
@@ -482,20 +510,16 @@ TEST_F(PlainClientTest, PutSendsTheBodyFromMemoryWithItsLength) {
 TEST_F(PlainClientTest, PutSendsAFileRangeWithItsLength) {
   ScriptedServer server([](int, int, const std::string&) { return Reply{Ok("stored")}; });
   const std::string data = Bytes((5 << 20) + 11, 5);
-  char name[] = "/tmp/trainload-plain-client-test-XXXXXX";
-  int fd = ::mkstemp(name);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  TempFile file(data);
+  ASSERT_GE(file.fd(), 0);
   ClientRequest request;
   request.method = "PUT";
   request.url = server.Url("/b/part");
   request.timeout = timeout_;
-  request.body_file = BodyFile{fd, 7, data.size() - 7, name};
+  request.body_file = BodyFile{file.fd(), 7, data.size() - 7, file.path()};
   Collector got = Send(request);
-  request.body_file = BodyFile{fd, 0, 0, name};  // an empty range is an empty body
+  request.body_file = BodyFile{file.fd(), 0, 0, file.path()};  // an empty range is an empty body
   Collector empty = Send(request);
-  ::close(fd);
-  ::unlink(name);
   ASSERT_TRUE(got.done.ok()) << got.done.ToString();
   EXPECT_EQ(got.body, "stored");
   ASSERT_TRUE(empty.done.ok()) << empty.done.ToString();
@@ -546,10 +570,8 @@ TEST_F(PlainClientTest, UploadAnsweredBeforeItsBodyWasReadGetsTheAnswer) {
     return Reply{Ok("fine")};
   });
   const std::string big = Bytes(64 << 20, 2);
-  char name[] = "/tmp/trainload-plain-client-test-XXXXXX";
-  int fd = ::mkstemp(name);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::write(fd, big.data(), big.size()), static_cast<ssize_t>(big.size()));
+  TempFile file(big);
+  ASSERT_GE(file.fd(), 0);
   for (std::string target :
        {"/refused", "/refused-then-closed", "/refused?file", "/refused-then-closed?file"}) {
     ClientRequest request;
@@ -557,7 +579,7 @@ TEST_F(PlainClientTest, UploadAnsweredBeforeItsBodyWasReadGetsTheAnswer) {
     request.url = server.Url(target);
     request.timeout = timeout_;
     if (target.ends_with("?file")) {
-      request.body_file = BodyFile{fd, 0, big.size(), name};
+      request.body_file = BodyFile{file.fd(), 0, big.size(), file.path()};
     } else {
       request.body_view = std::as_bytes(std::span(big));
     }
@@ -568,8 +590,6 @@ TEST_F(PlainClientTest, UploadAnsweredBeforeItsBodyWasReadGetsTheAnswer) {
     EXPECT_EQ(got.body, refusal) << target;
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(5000)) << target;
   }
-  ::close(fd);
-  ::unlink(name);
   Collector after = Get(server, "/after");
   ASSERT_TRUE(after.done.ok()) << after.done.ToString();
   EXPECT_EQ(after.body, "fine");
