@@ -6,7 +6,8 @@
 namespace trainload::server {
 
 DigestPipeline::DigestPipeline(std::optional<ChecksumAlgorithm> algorithm, bool sha256,
-                               bool threaded) {
+                               bool threaded, Md5Lanes* md5_lanes)
+    : md5_(md5_lanes) {
   if (algorithm) checksummer_ = Checksummer::Create(*algorithm);
   if (sha256) sha256_.emplace(DigestAlgorithm::kSha256);
   if (!threaded) return;

@@ -25,6 +25,7 @@
 
 #include "common/checksum.h"
 #include "common/digest.h"
+#include "common/md5.h"
 
 namespace trainload::server {
 
@@ -36,7 +37,9 @@ struct Digests {
 
 class DigestPipeline {
  public:
-  DigestPipeline(std::optional<ChecksumAlgorithm> algorithm, bool sha256, bool threaded);
+  // `md5_lanes` (may be null) is shared with other uploads' pipelines; see common/md5.h.
+  DigestPipeline(std::optional<ChecksumAlgorithm> algorithm, bool sha256, bool threaded,
+                 Md5Lanes* md5_lanes = nullptr);
   ~DigestPipeline();
   DigestPipeline(const DigestPipeline&) = delete;
   DigestPipeline& operator=(const DigestPipeline&) = delete;
@@ -72,7 +75,7 @@ class DigestPipeline {
   void Run();
 
   std::unique_ptr<Checksummer> checksummer_;  // caller's thread
-  Digest md5_{DigestAlgorithm::kMd5};         // worker's thread once started
+  Md5Stream md5_;                             // worker's thread once started
   std::optional<Digest> sha256_;              // worker's thread once started
 
   // Threaded mode.

@@ -4,6 +4,8 @@
 
 #include <cstring>
 #include <random>
+#include <thread>
+#include <vector>
 
 namespace trainload::server {
 namespace {
@@ -33,6 +35,30 @@ TEST(DigestPipelineTest, ThreadedAndInlineGiveTheSameDigestsForAnySplit) {
       EXPECT_EQ(d.sha256, std::string(reinterpret_cast<const char*>(sha.data()), sha.size()));
     }
   }
+}
+
+// Pipelines of concurrent uploads share one Md5Lanes, each on its own thread, threaded or not:
+// each gets its own body's MD5.
+TEST(DigestPipelineTest, PipelinesSharingMd5LanesEachGetTheirOwnMd5) {
+  Md5Lanes lanes;
+  std::vector<std::string> bodies;
+  for (uint32_t i = 0; i < 6; ++i) bodies.push_back(Data((i + 1) * 700000 + i));
+  bodies.push_back(Data(9 << 20));
+  std::vector<std::string> md5s(bodies.size());
+  std::vector<std::thread> uploads;
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    uploads.emplace_back([&, i] {
+      DigestPipeline pipeline(std::nullopt, /*sha256=*/false, /*threaded=*/i % 2 == 0, &lanes);
+      const std::string& data = bodies[i];
+      for (size_t at = 0; at < data.size(); at += 256 << 10) {
+        size_t n = std::min<size_t>(data.size() - at, 256 << 10);
+        pipeline.Update(std::as_bytes(std::span(data.data() + at, n)));
+      }
+      md5s[i] = pipeline.Finish().md5;
+    });
+  }
+  for (auto& upload : uploads) upload.join();
+  for (size_t i = 0; i < bodies.size(); ++i) EXPECT_EQ(md5s[i], Md5(bodies[i])) << "body " << i;
 }
 
 TEST(DigestPipelineTest, ReceivingIntoChunksGivesTheSameDigestsAsUpdate) {

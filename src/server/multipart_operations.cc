@@ -151,6 +151,7 @@ Status UploadPart(RequestContext& ctx, ServiceState& state) {
   TL_ASSIGN_OR_RETURN(std::unique_ptr<storage::DataWriter> writer, state.store.NewWriter());
   ReceiveOptions options;
   options.max_size = state.options.max_put_size;
+  options.md5_lanes = &state.md5_lanes;
   options.default_algorithm = PartAlgorithm(upload);
   if (upload.checksum_algorithm) options.required_algorithm = PartAlgorithm(upload);
   TL_ASSIGN_OR_RETURN(ReceivedBody body,

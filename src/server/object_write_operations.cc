@@ -43,6 +43,7 @@ Status PutObject(RequestContext& ctx, ServiceState& state) {
   TL_ASSIGN_OR_RETURN(std::unique_ptr<storage::DataWriter> writer, state.store.NewWriter());
   ReceiveOptions options;
   options.max_size = state.options.max_put_size;
+  options.md5_lanes = &state.md5_lanes;
   TL_ASSIGN_OR_RETURN(ReceivedBody body,
                       ReceiveBody(ctx.exchange(), ctx.auth, std::move(writer), options));
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/md5.h"
 #include "common/time_format.h"
 #include "http/exchange.h"
 #include "s3/response_xml.h"
@@ -24,6 +25,7 @@ struct ServiceState {
   storage::ObjectStore& store;
   const ServerOptions& options;
   const Clock& clock;
+  Md5Lanes& md5_lanes;  // the ETag MD5s of concurrent uploads, hashed together
 };
 
 class RequestContext {

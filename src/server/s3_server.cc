@@ -10,6 +10,7 @@ namespace trainload::server {
 struct S3Server::Parts {
   ServerOptions options;
   SystemClock clock;
+  Md5Lanes md5_lanes;
   std::unique_ptr<storage::ObjectStore> store;
   std::unique_ptr<CredentialStore> credentials;
   std::unique_ptr<S3Handler> handler;
@@ -32,7 +33,8 @@ Result<std::unique_ptr<S3Server>> S3Server::Start(const ServerOptions& options) 
   parts->store = std::move(*store);
   parts->credentials = std::make_unique<CredentialStore>(options.access_keys);
   parts->handler = std::make_unique<S3Handler>(
-      ServiceState{*parts->store, parts->options, parts->clock}, *parts->credentials);
+      ServiceState{*parts->store, parts->options, parts->clock, parts->md5_lanes},
+      *parts->credentials);
   TL_ASSIGN_OR_RETURN(parts->http, http::Server::Start(parts->options.http, *parts->handler));
   return std::unique_ptr<S3Server>(new S3Server(std::move(parts)));
 }

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/checksum.h"
+#include "common/md5.h"
 #include "http/exchange.h"
 #include "s3/sigv4_verifier.h"
 #include "server/storage/data_files.h"
@@ -50,13 +51,18 @@ struct ReceiveOptions {
   // False for CompleteMultipartUpload, whose x-amz-checksum-* headers carry the checksum of the
   // object being completed, not of the request body: they are then not checked against it.
   bool checksum_headers_describe_body = true;
+  // Shared by the server's concurrent uploads for the MD5 (null: hashed on this thread alone).
+  Md5Lanes* md5_lanes = nullptr;
 };
 
 // Streams the decoded request body to `sink`, verifying it. Errors as ReceiveBody; the sink may
-// already have seen bytes of a body that then fails verification.
+// already have seen bytes of a body that then fails verification. `body_written`, if given, is
+// called once the sink has every byte of a body of known size, before the last of them are
+// hashed (ReceiveBody starts the data file's flush there, so that it overlaps the hashing).
 Result<BodyDigests> StreamBody(http::Exchange& exchange, const s3::VerifiedRequest& auth,
                                const ReceiveOptions& options,
-                               const std::function<Status(std::span<const std::byte>)>& sink);
+                               const std::function<Status(std::span<const std::byte>)>& sink,
+                               const std::function<void()>& body_written = {});
 
 // Reads a small request body (an XML document) into memory, verified as StreamBody does.
 // Bodies over `limit` bytes fail with MaxMessageLengthExceeded-style InvalidRequest.

@@ -122,6 +122,7 @@ void DataWriter::FlushInBackground() {
   if (flush_running_.load(std::memory_order_acquire)) return;
   if (!JoinFlush().ok()) return;  // the error is reported by Finish()
   flushed_upto_ = size_;
+  flush_started_ = true;
   flush_running_.store(true, std::memory_order_relaxed);
   flusher_ = std::thread([this, fd = fd_.get()] {
     // Concurrent with write(2) on the same file: the kernel allows it, and it covers at least
@@ -129,6 +130,13 @@ void DataWriter::FlushInBackground() {
     if (::fdatasync(fd) != 0) flush_errno_ = errno;
     flush_running_.store(false, std::memory_order_release);
   });
+}
+
+void DataWriter::StartFlush() {
+  if (done_ || !error_.ok() || !files_->fsync_ || (flush_started_ && flushed_upto_ == size_)) {
+    return;
+  }
+  FlushInBackground();
 }
 
 Status DataWriter::JoinFlush() {
@@ -227,7 +235,8 @@ Result<StagedData> DataWriter::Finish() {
   // Renamed before the fsync, so that on a journaling file system the file's fsync commits the
   // rename with it and the directory's fsync below finds nothing left to commit (one journal
   // commit per file instead of two). A crash in between leaves an unreferenced file in
-  // objects/, which the sweep removes like any orphan.
+  // objects/, which the sweep removes like any orphan. A flush that covered every byte (joined
+  // above, so it succeeded) stands for the file's fsync.
   int shard = files_->ShardFd(file_id_);
   if (::renameat(files_->tmp_dir_.get(), file_id_.c_str(), shard, file_id_.c_str()) != 0) {
     return fail(ErrnoStatus("move data file " + file_id_ + " into objects/", errno));
@@ -235,7 +244,9 @@ Result<StagedData> DataWriter::Finish() {
   // From here on the file is in its shard: dropping `staged` on an error unlinks it there.
   StagedData staged(files_, file_id_, size_);
   if (files_->fsync_) {
-    TL_RETURN_IF_ERROR(FsyncFd(fd_.get(), "data file " + file_id_));
+    if (!flush_started_ || flushed_upto_ < size_) {
+      TL_RETURN_IF_ERROR(FsyncFd(fd_.get(), "data file " + file_id_));
+    }
     fd_.Reset();
     // The index will name this file once we return; its directory entry must be durable first.
     TL_RETURN_IF_ERROR(FsyncFd(shard, "objects shard directory"));

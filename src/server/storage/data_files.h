@@ -117,8 +117,14 @@ class DataWriter {
   // fallback. kOutOfRange if the source ends early.
   Status AppendFrom(int source_fd, uint64_t source_offset, uint64_t length);
 
-  // Rename into objects/, then (if enabled) fsync the file and the shard directory. The writer
-  // is spent afterwards whatever the outcome; on error its file is removed.
+  // With fsync on: starts making every byte written so far durable (an fdatasync on a thread
+  // of the writer's own), so that the caller can do other work — hash the body's last bytes —
+  // while the device flushes, and Finish() finds it done. Without fsync, nothing.
+  void StartFlush();
+
+  // Rename into objects/, then (if enabled) fsync the file (unless a flush that StartFlush or
+  // the writer itself started after the last byte already did) and the shard directory. The
+  // writer is spent afterwards whatever the outcome; on error its file is removed.
   Result<StagedData> Finish();
 
   uint64_t size() const { return size_; }
@@ -149,6 +155,7 @@ class DataWriter {
   uint64_t size_ = 0;
   uint64_t writeback_begin_ = 0;  // bytes before this offset have been handed to writeback
   uint64_t flushed_upto_ = 0;     // bytes before this offset were covered by a flush started
+  bool flush_started_ = false;    // some flush ran (so flushed_upto_ == size_ means all of it)
   std::thread flusher_;
   std::atomic<bool> flush_running_{false};
   int flush_errno_ = 0;  // written by flusher_, read after joining it

@@ -96,6 +96,33 @@ TEST_F(DataFilesTest, AWriterAbandonedDuringABackgroundFlushLeavesNoFile) {
   EXPECT_EQ(ObjectCount(), 0u);
 }
 
+TEST_F(DataFilesTest, AFlushStartedBeforeTheLastBytesStillLeavesTheWholeFile) {
+  // StartFlush covers what was written when it started; bytes appended after it must still be
+  // made durable by Finish, and the file holds them all in order.
+  auto writer = files_->NewWriter();
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE((*writer)->Append("written before the flush; ").ok());
+  (*writer)->StartFlush();
+  ASSERT_TRUE((*writer)->Append("written while it may still run; ").ok());
+  (*writer)->StartFlush();  // a no-op if the first is still running
+  ASSERT_TRUE((*writer)->Append("and after.").ok());
+  auto staged = (*writer)->Finish();
+  ASSERT_TRUE(staged) << staged.error().ToString();
+  EXPECT_EQ(FileContent(files_->ObjectPath(staged->file_id())),
+            "written before the flush; written while it may still run; and after.");
+}
+
+TEST_F(DataFilesTest, AWriterAbandonedAfterStartFlushLeavesNoFile) {
+  {
+    auto writer = files_->NewWriter();
+    ASSERT_TRUE(writer);
+    ASSERT_TRUE((*writer)->Append(std::string(3 << 20, 'x')).ok());
+    (*writer)->StartFlush();
+  }  // the client went away (or the body failed verification) while the flush ran
+  EXPECT_EQ(TmpCount(), 0u);
+  EXPECT_EQ(ObjectCount(), 0u);
+}
+
 TEST_F(DataFilesTest, AbandonedWriterLeavesNoFile) {
   {
     auto writer = files_->NewWriter();
