@@ -1,6 +1,7 @@
 #include "server/storage/data_files.h"
 
 #include "server/storage/open_file_cache.h"
+#include "server/storage/spare_files.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -258,11 +259,17 @@ Result<StagedData> DataWriter::Finish() {
 Result<std::shared_ptr<DataFiles>> DataFiles::Open(const std::filesystem::path& root,
                                                    uint64_t generation, bool fsync) {
   std::shared_ptr<DataFiles> files(new DataFiles(root, generation, fsync));
+  TL_ASSIGN_OR_RETURN(files->spare_dir_, OpenDirectory(root / "spare"));
   TL_ASSIGN_OR_RETURN(files->tmp_dir_, OpenDirectory(root / "tmp"));
   for (size_t i = 0; i < files->shard_dirs_.size(); ++i) {
     std::string shard{kHexDigits[i >> 4], kHexDigits[i & 0xf]};
     TL_ASSIGN_OR_RETURN(files->shard_dirs_[i], OpenDirectory(root / "objects" / shard));
   }
+  // Enough for the uploads of a busy server to start between two wake-ups of the thread.
+  constexpr size_t kSpareFiles = 16;
+  DataFiles* raw = files.get();
+  files->spares_ = std::make_unique<SpareFiles>(
+      files->spare_dir_.get(), [raw] { return raw->NewId(); }, kSpareFiles);
   return files;
 }
 
@@ -271,6 +278,14 @@ std::string DataFiles::NewId() {
 }
 
 Result<std::unique_ptr<DataWriter>> DataFiles::NewWriter() {
+  if (std::optional<SpareFiles::Spare> spare = spares_->Take()) {
+    const char* name = spare->id.c_str();
+    if (::renameat(spare_dir_.get(), name, tmp_dir_.get(), name) == 0) {
+      return std::unique_ptr<DataWriter>(
+          new DataWriter(shared_from_this(), std::move(spare->id), std::move(spare->fd)));
+    }
+    ::unlinkat(spare_dir_.get(), name, 0);  // and make one below, which reports any error
+  }
   std::string id = NewId();
   int fd = ::openat(tmp_dir_.get(), id.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Error(ErrnoStatus("create data file tmp/" + id, errno));
@@ -325,17 +340,22 @@ Status DataFiles::UnlinkObject(std::string_view file_id) const {
 }
 
 Result<size_t> DataFiles::ClearTmp() const {
-  TL_ASSIGN_OR_RETURN(auto names, ListDirectory(tmp_dir_.get(), "tmp/"));
+  TL_RETURN_IF_ERROR(StatusOf(ClearDirectory(spare_dir_.get(), "spare")));
+  return ClearDirectory(tmp_dir_.get(), "tmp");
+}
+
+Result<size_t> DataFiles::ClearDirectory(int dir_fd, const std::string& name) const {
+  TL_ASSIGN_OR_RETURN(auto names, ListDirectory(dir_fd, name + "/"));
   size_t removed = 0;
-  for (const std::string& name : names) {
-    if (::unlinkat(tmp_dir_.get(), name.c_str(), 0) == 0) {
+  for (const std::string& entry : names) {
+    if (::unlinkat(dir_fd, entry.c_str(), 0) == 0) {
       ++removed;
     } else if (errno == EISDIR || errno == EPERM) {
       // Nothing we create is a directory, but do not let a stray one block startup.
       std::error_code ec;
-      removed += std::filesystem::remove_all(root_ / "tmp" / name, ec) > 0 ? 1 : 0;
+      removed += std::filesystem::remove_all(root_ / name / entry, ec) > 0 ? 1 : 0;
     } else if (errno != ENOENT) {
-      return Error(ErrnoStatus("remove tmp/" + name, errno));
+      return Error(ErrnoStatus("remove " + name + "/" + entry, errno));
     }
   }
   return removed;

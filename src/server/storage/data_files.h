@@ -2,6 +2,7 @@
 // and made durable. Knows nothing of keys or of the index.
 //
 // Layout under the storage root:
+//   spare/<id>               an empty file made ahead for the next writer (SpareFiles)
 //   tmp/<id>                 a file being written (DataWriter); never survives a restart
 //   objects/<shard>/<id>     a finished file (StagedData, then referenced by the index)
 // An id is 32 lowercase hex digits, <generation:16><sequence:16>. The generation is bumped at
@@ -68,6 +69,7 @@ class UniqueFd {
 class DataFiles;
 class DataWriter;
 class OpenFileCache;
+class SpareFiles;
 
 // A finished data file in objects/ that no index row refers to yet. Committing it (ObjectStore)
 // hands the file to the index; destroying it uncommitted unlinks the file. A default-constructed
@@ -165,7 +167,7 @@ class DataWriter {
 
 class DataFiles : public std::enable_shared_from_this<DataFiles> {
  public:
-  // Creates <root>/tmp and <root>/objects/00..ff if missing and opens them. `generation` is
+  // Creates <root>/spare, <root>/tmp and <root>/objects/00..ff if missing and opens them. `generation` is
   // the prefix of every id made by this instance; it must be larger than any used before.
   static Result<std::shared_ptr<DataFiles>> Open(const std::filesystem::path& root,
                                                  uint64_t generation, bool fsync);
@@ -187,7 +189,8 @@ class DataFiles : public std::enable_shared_from_this<DataFiles> {
   // Unlinks objects/<shard>/<id> (and drops it from the cache); a missing file is not an error.
   Status UnlinkObject(std::string_view file_id) const;
 
-  // Removes every entry of tmp/ (at open, before any writer exists). Returns how many.
+  // Removes every entry of tmp/ and spare/ (at open, before any writer exists). Returns how
+  // many were in tmp/ (uploads a restart interrupted).
   Result<size_t> ClearTmp() const;
   // Calls `visit(id)` for each file in objects/, shard by shard, until it returns false.
   // Names that are not ids are skipped. Files may come and go concurrently.
@@ -207,14 +210,18 @@ class DataFiles : public std::enable_shared_from_this<DataFiles> {
   friend class StagedData;
   DataFiles(std::filesystem::path root, uint64_t generation, bool fsync);
   int ShardFd(std::string_view file_id) const;
+  // Removes every entry of the directory `dir_fd` (<root>/<name>); returns how many.
+  Result<size_t> ClearDirectory(int dir_fd, const std::string& name) const;
 
   const std::filesystem::path root_;
   const uint64_t generation_;
   const bool fsync_;
   std::atomic<uint64_t> next_sequence_{1};
+  UniqueFd spare_dir_;
   UniqueFd tmp_dir_;
   std::array<UniqueFd, 256> shard_dirs_;
   std::unique_ptr<OpenFileCache> open_files_;
+  std::unique_ptr<SpareFiles> spares_;  // after spare_dir_: stops before it closes
 };
 
 }  // namespace trainload::storage

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "server/storage/storage_test_support.h"
 
@@ -192,11 +193,40 @@ TEST_F(DataFilesTest, AppendFromCopiesARangeOfAnotherFile) {
             source_content.substr(12345, 200000));
 }
 
+TEST_F(DataFilesTest, WritersStartFromSpareFilesMadeAhead) {
+  // The first writer starts the spare thread; later ones find spares in spare/ and move them
+  // into tmp/. Either way each writes its own file and finishes it into its shard.
+  const auto spare_dir = dir_.path() / "spare";
+  auto spares_ready = [&] {
+    return std::distance(std::filesystem::directory_iterator(spare_dir),
+                         std::filesystem::directory_iterator());
+  };
+  std::set<std::string> ids;
+  for (int i = 0; i < 40; ++i) {
+    auto writer = files_->NewWriter();
+    ASSERT_TRUE(writer) << writer.error().ToString();
+    EXPECT_EQ(TmpCount(), 1u);
+    ASSERT_TRUE((*writer)->Append("object " + std::to_string(i)).ok());
+    auto staged = (*writer)->Finish();
+    ASSERT_TRUE(staged);
+    EXPECT_EQ(FileContent(files_->ObjectPath(staged->file_id())), "object " + std::to_string(i));
+    EXPECT_TRUE(ids.insert(staged->Release()).second);
+    for (int wait = 0; wait < 100 && spares_ready() == 0; ++wait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  EXPECT_EQ(TmpCount(), 0u);
+  EXPECT_EQ(ObjectCount(), 40u);
+  EXPECT_GT(spares_ready(), 0);
+}
+
 TEST_F(DataFilesTest, ClearTmpRemovesLeftovers) {
   std::ofstream(dir_.path() / "tmp" / "stray1") << "x";
   std::ofstream(dir_.path() / "tmp" / "0000000000000001000000000000000a") << "y";
-  EXPECT_EQ(*files_->ClearTmp(), 2u);
+  std::ofstream(dir_.path() / "spare" / "0000000000000001000000000000000b");
+  EXPECT_EQ(*files_->ClearTmp(), 2u) << "counts the interrupted uploads of tmp/, not spares";
   EXPECT_EQ(TmpCount(), 0u);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path() / "spare"));
 }
 
 TEST_F(DataFilesTest, ForEachObjectFileVisitsEveryIdAndSkipsOtherNames) {
