@@ -116,7 +116,21 @@ std::string StagedData::Release() {
 
 DataWriter::~DataWriter() {
   (void)JoinFlush();
-  if (!done_ && files_) ::unlinkat(files_->tmp_dir_.get(), file_id_.c_str(), 0);
+  if (!done_ && files_) ::unlinkat(DirFd(), file_id_.c_str(), 0);
+}
+
+int DataWriter::DirFd() const {
+  return in_shard_ ? files_->ShardFd(file_id_) : files_->tmp_dir_.get();
+}
+
+Status DataWriter::MoveIntoShard() {
+  if (in_shard_) return Status::Ok();
+  int shard = files_->ShardFd(file_id_);
+  if (::renameat(files_->tmp_dir_.get(), file_id_.c_str(), shard, file_id_.c_str()) != 0) {
+    return ErrnoStatus("move data file " + file_id_ + " into objects/", errno);
+  }
+  in_shard_ = true;
+  return Status::Ok();
 }
 
 void DataWriter::FlushInBackground() {
@@ -135,6 +149,11 @@ void DataWriter::FlushInBackground() {
 
 void DataWriter::StartFlush() {
   if (done_ || !error_.ok() || !files_->fsync_ || (flush_started_ && flushed_upto_ == size_)) {
+    return;
+  }
+  // Into the shard now, so that Finish() can fsync the directory while this flush runs.
+  if (Status moved = MoveIntoShard(); !moved.ok()) {
+    (void)Broken(std::move(moved));
     return;
   }
   FlushInBackground();
@@ -225,34 +244,35 @@ Status DataWriter::AppendFrom(int source_fd, uint64_t source_offset, uint64_t le
 Result<StagedData> DataWriter::Finish() {
   if (done_) return Error(FailedPrecondition("Finish called twice on data file " + file_id_));
   if (!error_.ok()) return Error(error_);
-  // From here on the writer is spent; on failure the destructor's unlink of tmp/<id> must not
-  // run twice, so clean up explicitly.
+  // From here on the writer is spent; on failure the destructor's unlink must not run twice,
+  // so clean up explicitly.
   done_ = true;
-  auto fail = [&](Status status) -> Result<StagedData> {
-    ::unlinkat(files_->tmp_dir_.get(), file_id_.c_str(), 0);
-    return Error(std::move(status));
-  };
-  if (Status flushed = JoinFlush(); !flushed.ok()) return fail(std::move(flushed));
-  // Renamed before the fsync, so that on a journaling file system the file's fsync commits the
-  // rename with it and the directory's fsync below finds nothing left to commit (one journal
+  // Renamed before the fsyncs, so that on a journaling file system the file's fsync commits
+  // the rename with it and the directory's fsync finds nothing left to commit (one journal
   // commit per file instead of two). A crash in between leaves an unreferenced file in
-  // objects/, which the sweep removes like any orphan. A flush that covered every byte (joined
-  // above, so it succeeded) stands for the file's fsync.
-  int shard = files_->ShardFd(file_id_);
-  if (::renameat(files_->tmp_dir_.get(), file_id_.c_str(), shard, file_id_.c_str()) != 0) {
-    return fail(ErrnoStatus("move data file " + file_id_ + " into objects/", errno));
+  // objects/, which the sweep removes like any orphan.
+  if (Status moved = MoveIntoShard(); !moved.ok()) {
+    (void)JoinFlush();
+    ::unlinkat(DirFd(), file_id_.c_str(), 0);
+    return Error(std::move(moved));
   }
   // From here on the file is in its shard: dropping `staged` on an error unlinks it there.
   StagedData staged(files_, file_id_, size_);
+  Status synced = Status::Ok();
   if (files_->fsync_) {
-    if (!flush_started_ || flushed_upto_ < size_) {
-      TL_RETURN_IF_ERROR(FsyncFd(fd_.get(), "data file " + file_id_));
-    }
-    fd_.Reset();
-    // The index will name this file once we return; its directory entry must be durable first.
-    TL_RETURN_IF_ERROR(FsyncFd(shard, "objects shard directory"));
+    // The index will name this file once we return: its directory entry and its bytes must be
+    // durable first, in either order. The directory goes first, while a flush StartFlush
+    // began may still run.
+    synced = FsyncFd(files_->ShardFd(file_id_), "objects shard directory");
+  }
+  // Joined whatever happened: the flush thread uses fd_.
+  if (Status flushed = JoinFlush(); synced.ok()) synced = std::move(flushed);
+  // A flush that covered every byte (and succeeded) stands for the file's fsync.
+  if (synced.ok() && files_->fsync_ && (!flush_started_ || flushed_upto_ < size_)) {
+    synced = FsyncFd(fd_.get(), "data file " + file_id_);
   }
   fd_.Reset();
+  TL_RETURN_IF_ERROR(synced);
   return staged;
 }
 

@@ -137,6 +137,10 @@ class DataWriter {
   DataWriter(std::shared_ptr<const DataFiles> files, std::string file_id, UniqueFd fd)
       : files_(std::move(files)), file_id_(std::move(file_id)), fd_(std::move(fd)) {}
   Status Broken(Status status);
+  // The directory the file is in now: tmp/, or its shard once moved there.
+  int DirFd() const;
+  // Renames tmp/<id> into its shard (once).
+  Status MoveIntoShard();
   // Writes everything or breaks the writer; counts the bytes into size_.
   Status WriteAll(const char* data, size_t size);
   // With fsync on: starts an fdatasync of what is written so far on a thread of its own, unless
@@ -158,6 +162,7 @@ class DataWriter {
   uint64_t writeback_begin_ = 0;  // bytes before this offset have been handed to writeback
   uint64_t flushed_upto_ = 0;     // bytes before this offset were covered by a flush started
   bool flush_started_ = false;    // some flush ran (so flushed_upto_ == size_ means all of it)
+  bool in_shard_ = false;         // moved from tmp/ into objects/<shard>/ (StartFlush, Finish)
   std::thread flusher_;
   std::atomic<bool> flush_running_{false};
   int flush_errno_ = 0;  // written by flusher_, read after joining it
