@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <thread>
 
 namespace trainload {
 namespace {
@@ -38,53 +40,66 @@ struct Md5Lanes::Job {
   Md5Words* state;
   const std::byte* data;
   size_t blocks;
-  bool done = false;  // guarded by mu_
-  bool lead = false;  // guarded by mu_: the previous leader chose this job's caller
+  bool done = false;  // guarded by the group's mu
+  bool lead = false;  // guarded by the group's mu: the previous leader chose this job's caller
   std::condition_variable wake;
 };
 
-Md5Lanes::Md5Lanes(bool vectorized) : vectorized_(vectorized && Md5x8Supported()) {}
+struct Md5Lanes::Group {
+  std::mutex mu;
+  std::vector<Job*> jobs;  // guarded by mu: callers not yet done, in arrival order
+  bool leading = false;    // guarded by mu: some caller is hashing jobs
+};
+
+Md5Lanes::Md5Lanes(bool vectorized, size_t groups) : vectorized_(vectorized && Md5x8Supported()) {
+  if (groups == 0) groups = std::max(1u, std::thread::hardware_concurrency() / 2);
+  for (size_t i = 0; i < groups; ++i) groups_.push_back(std::make_unique<Group>());
+}
+
+Md5Lanes::~Md5Lanes() = default;
 
 void Md5Lanes::Blocks(Md5Words& state, const std::byte* data, size_t blocks) {
   if (!vectorized_ || blocks < kMinSharedBlocks) {
     Md5ScalarBlocks(state, data, blocks);
     return;
   }
+  Group& group =
+      *groups_[std::hash<std::thread::id>()(std::this_thread::get_id()) % groups_.size()];
   Job job(&state, data, blocks);
-  std::unique_lock lock(mu_);
-  jobs_.push_back(&job);
-  if (leading_) {
+  std::unique_lock lock(group.mu);
+  group.jobs.push_back(&job);
+  if (group.leading) {
     job.wake.wait(lock, [&] { return job.done || job.lead; });
     if (job.done) return;
   }
-  leading_ = true;
-  Lead(lock, job);
+  group.leading = true;
+  Lead(group, lock, job);
 }
 
-void Md5Lanes::Lead(std::unique_lock<std::mutex>& lock, Job& own) {
-  std::vector<Job*> lanes;
-  lanes.reserve(kMd5Lanes);
+void Md5Lanes::Lead(Group& group, std::unique_lock<std::mutex>& lock, Job& own) {
+  std::array<Job*, kMd5Lanes> lanes;
   while (!own.done) {
-    lanes.assign(jobs_.begin(), jobs_.begin() + std::min(jobs_.size(), kMd5Lanes));
+    const size_t count = std::min(group.jobs.size(), kMd5Lanes);
+    std::copy_n(group.jobs.begin(), count, lanes.begin());
     lock.unlock();
-    HashRound(lanes);
+    HashRound(std::span(lanes.data(), count));
     lock.lock();
-    for (Job* job : lanes) {
+    for (Job* job : std::span(lanes.data(), count)) {
       if (job->blocks != 0) continue;
       job->done = true;
-      jobs_.erase(std::find(jobs_.begin(), jobs_.end(), job));
+      group.jobs.erase(std::find(group.jobs.begin(), group.jobs.end(), job));
       if (job != &own) job->wake.notify_one();
     }
   }
-  if (jobs_.empty()) {
-    leading_ = false;
+  if (group.jobs.empty()) {
+    group.leading = false;
   } else {
-    jobs_.front()->lead = true;
-    jobs_.front()->wake.notify_one();
+    group.jobs.front()->lead = true;
+    group.jobs.front()->wake.notify_one();
   }
 }
 
-void Md5Lanes::HashRound(const std::vector<Job*>& lanes) {
+void Md5Lanes::HashRound(std::span<Job* const> lanes) {
   if (lanes.size() == 1) {
     Job& job = *lanes.front();
     size_t step = std::min(job.blocks, kRoundBlocks);

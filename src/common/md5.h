@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -26,37 +27,41 @@ void Md5ScalarBlocks(Md5Words& state, const std::byte* data, size_t blocks);
 class Md5Lanes {
  public:
   // `vectorized` false (or a CPU without AVX2) hashes every call on its caller's thread.
-  explicit Md5Lanes(bool vectorized = true);
+  // Callers are spread over `groups` independent groups (by thread), each with a leader of
+  // its own; 0 means one group per two cores, so that a many-core server hashes on several
+  // cores at once while each leader leaves a core to receiving and writing.
+  explicit Md5Lanes(bool vectorized = true, size_t groups = 0);
+  ~Md5Lanes();
   Md5Lanes(const Md5Lanes&) = delete;
   Md5Lanes& operator=(const Md5Lanes&) = delete;
 
   bool vectorized() const { return vectorized_; }
 
   // Hashes `blocks` whole blocks at `data` into `state`; returns when they are hashed. Callers
-  // that overlap are hashed together, by one of them at a time (the leader), eight streams per
-  // kernel call; a caller alone is hashed on its own. `data` and `state` must stay valid until
-  // the call returns (they do: it blocks).
+  // of one group that overlap are hashed together, by one of them at a time (the leader),
+  // up to eight streams per kernel call; a caller alone is hashed on its own. `data` and `state`
+  // must stay valid until the call returns (they do: it blocks).
   void Blocks(Md5Words& state, const std::byte* data, size_t blocks);
 
  private:
   struct Job;
+  struct Group;
   // Hashing rounds: the leader stops after each to take in new callers and let finished ones
   // go (16 KiB a lane is ~10 us of kernel time).
   static constexpr size_t kRoundBlocks = 256;
   // Below this a call is hashed by its caller: too short to be worth waiting for a lane.
   static constexpr size_t kMinSharedBlocks = 64;
 
-  // With `lock` held and `own` in jobs_: hashes rounds until `own` is done, then hands the
-  // leadership to the first job still waiting, if any.
-  void Lead(std::unique_lock<std::mutex>& lock, Job& own);
+  // With `lock` on group.mu held and `own` in group.jobs: hashes rounds until `own` is done,
+  // then hands the leadership to the first job still waiting, if any. Allocates nothing (an
+  // exception here would strand the waiting callers).
+  static void Lead(Group& group, std::unique_lock<std::mutex>& lock, Job& own);
   // Hashes one round of up to eight jobs (without the lock: only the leader touches their
   // progress).
-  static void HashRound(const std::vector<Job*>& lanes);
+  static void HashRound(std::span<Job* const> lanes);
 
   const bool vectorized_;
-  std::mutex mu_;
-  std::vector<Job*> jobs_;  // guarded by mu_: callers not yet done, in arrival order
-  bool leading_ = false;    // guarded by mu_: some caller is hashing jobs_
+  std::vector<std::unique_ptr<Group>> groups_;
 };
 
 // Streaming MD5 (RFC 1321). With an Md5Lanes, whole blocks of large updates are hashed through

@@ -104,7 +104,7 @@ TEST(Md5Test, LaneKernelsMatchEachStreamAlone) {
 // Many threads hash bodies of different sizes through one Md5Lanes at once, so that lanes
 // join, leave and change leader mid-stream: every digest must be that stream's alone.
 TEST(Md5Test, ConcurrentStreamsThroughSharedLanesEachGetTheirOwnDigest) {
-  Md5Lanes lanes;
+  Md5Lanes lanes(/*vectorized=*/true, /*groups=*/1);
   constexpr int kThreads = 12;
   constexpr int kBodiesPerThread = 6;
   std::vector<std::thread> threads;
@@ -124,6 +124,23 @@ TEST(Md5Test, ConcurrentStreamsThroughSharedLanesEachGetTheirOwnDigest) {
   }
   for (auto& thread : threads) thread.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], "") << "thread " << t;
+}
+
+TEST(Md5Test, ConcurrentStreamsSpreadOverSeveralGroupsEachGetTheirOwnDigest) {
+  Md5Lanes lanes(/*vectorized=*/true, /*groups=*/3);
+  std::vector<std::thread> threads;
+  std::vector<std::string> failures(9);
+  for (int t = 0; t < 9; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 4; ++i) {
+        uint32_t seed = static_cast<uint32_t>(1000 + t * 10 + i);
+        std::string body = RandomBytes((seed * 104729) % (2 << 20) + 4096, seed);
+        if (StreamMd5(body, &lanes, 256 << 10) != Md5(body)) failures[t] += std::to_string(i) + " ";
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < 9; ++t) EXPECT_EQ(failures[t], "") << "thread " << t;
 }
 
 TEST(Md5Test, LanesOffHashOnTheCallersThread) {

@@ -395,7 +395,9 @@ Result<ReceivedBody> ReceiveBody(http::Exchange& exchange, const s3::VerifiedReq
                       StreamBody(
                           exchange, auth, options,
                           [&](std::span<const std::byte> data) { return writer->Append(data); },
-                          [&] { writer->StartFlush(); }));
+                          // Without fsync there is no flush for the hashing to overlap.
+                          writer->syncs() ? std::function<void()>([&] { writer->StartFlush(); })
+                                          : std::function<void()>()));
   TL_ASSIGN_OR_RETURN(body.data, writer->Finish());
   return body;
 }

@@ -136,16 +136,24 @@ Status DataWriter::MoveIntoShard() {
 void DataWriter::FlushInBackground() {
   if (flush_running_.load(std::memory_order_acquire)) return;
   if (!JoinFlush().ok()) return;  // the error is reported by Finish()
+  flush_running_.store(true, std::memory_order_relaxed);
+  try {
+    flusher_ = std::thread([this, fd = fd_.get()] {
+      // Concurrent with write(2) on the same file: the kernel allows it, and it covers at
+      // least what was written before it started.
+      if (::fdatasync(fd) != 0) flush_errno_ = errno;
+      flush_running_.store(false, std::memory_order_release);
+    });
+  } catch (const std::system_error&) {
+    // No thread to be had (EAGAIN): Finish() fsyncs the file itself.
+    flush_running_.store(false, std::memory_order_relaxed);
+    return;
+  }
   flushed_upto_ = size_;
   flush_started_ = true;
-  flush_running_.store(true, std::memory_order_relaxed);
-  flusher_ = std::thread([this, fd = fd_.get()] {
-    // Concurrent with write(2) on the same file: the kernel allows it, and it covers at least
-    // what was written before it started.
-    if (::fdatasync(fd) != 0) flush_errno_ = errno;
-    flush_running_.store(false, std::memory_order_release);
-  });
 }
+
+bool DataWriter::syncs() const { return files_->fsync_; }
 
 void DataWriter::StartFlush() {
   if (done_ || !error_.ok() || !files_->fsync_ || (flush_started_ && flushed_upto_ == size_)) {
@@ -163,7 +171,7 @@ Status DataWriter::JoinFlush() {
   if (flusher_.joinable()) flusher_.join();
   // An error seen by this fdatasync is not reported again to a later fsync on the same open
   // file, so it must not be lost here.
-  if (flush_errno_ != 0) return ErrnoStatus("flush data file tmp/" + file_id_, flush_errno_);
+  if (flush_errno_ != 0) return ErrnoStatus("flush data file " + file_id_, flush_errno_);
   return Status::Ok();
 }
 
@@ -177,7 +185,7 @@ Status DataWriter::WriteAll(const char* p, size_t left) {
     ssize_t n = ::write(fd_.get(), p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Broken(ErrnoStatus("write data file tmp/" + file_id_, errno));
+      return Broken(ErrnoStatus("write data file " + file_id_, errno));
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -230,10 +238,10 @@ Status DataWriter::AppendFrom(int source_fd, uint64_t source_offset, uint64_t le
     }
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Broken(ErrnoStatus("copy into data file tmp/" + file_id_, errno));
+      return Broken(ErrnoStatus("copy into data file " + file_id_, errno));
     }
     if (n == 0) {
-      return Broken(OutOfRange("copy into data file tmp/" + file_id_ + ": source ended " +
+      return Broken(OutOfRange("copy into data file " + file_id_ + ": source ended " +
                                std::to_string(length) + " bytes early"));
     }
     length -= static_cast<uint64_t>(n);
@@ -258,18 +266,20 @@ Result<StagedData> DataWriter::Finish() {
   }
   // From here on the file is in its shard: dropping `staged` on an error unlinks it there.
   StagedData staged(files_, file_id_, size_);
+  // The index will name this file once we return: its directory entry and its bytes must be
+  // durable first, in either order. A flush that covered every byte (and succeeded) stands for
+  // the file's fsync; while it may still run, the directory goes first, beside it. Otherwise
+  // the file goes first, so that its fsync commits the rename as said above.
+  const bool flush_covers_all = flush_started_ && flushed_upto_ == size_;
   Status synced = Status::Ok();
-  if (files_->fsync_) {
-    // The index will name this file once we return: its directory entry and its bytes must be
-    // durable first, in either order. The directory goes first, while a flush StartFlush
-    // began may still run.
+  if (files_->fsync_ && flush_covers_all) {
     synced = FsyncFd(files_->ShardFd(file_id_), "objects shard directory");
   }
   // Joined whatever happened: the flush thread uses fd_.
   if (Status flushed = JoinFlush(); synced.ok()) synced = std::move(flushed);
-  // A flush that covered every byte (and succeeded) stands for the file's fsync.
-  if (synced.ok() && files_->fsync_ && (!flush_started_ || flushed_upto_ < size_)) {
+  if (synced.ok() && files_->fsync_ && !flush_covers_all) {
     synced = FsyncFd(fd_.get(), "data file " + file_id_);
+    if (synced.ok()) synced = FsyncFd(files_->ShardFd(file_id_), "objects shard directory");
   }
   fd_.Reset();
   TL_RETURN_IF_ERROR(synced);

@@ -10,9 +10,10 @@
 // reading the index; <shard> is the last two hex digits (the low byte of the sequence), which
 // spreads files evenly over 256 directories.
 //
-// Durability: DataWriter::Finish() fsyncs the file, renames it from tmp/ into its shard and
-// fsyncs the shard directory (when fsync is on), so by the time the index refers to a file its
-// bytes and its name are on disk.
+// Durability: DataWriter::Finish() renames the file from tmp/ into its shard (StartFlush may
+// have done so already) and, when fsync is on, makes its bytes (an fsync, or a flush started
+// after its last byte) and the shard directory durable, so by the time the index refers to a
+// file its bytes and its name are on disk.
 //
 // DataFiles is thread-safe. A DataWriter is not (one per upload stream). StagedData is a
 // move-only owner of one finished file. Every writer and staged file holds a shared_ptr to its
@@ -102,8 +103,9 @@ class StagedData {
   uint64_t size_ = 0;
 };
 
-// Streams bytes into tmp/<id>. Not thread-safe. Destroying a writer before a successful
-// Finish() removes its temp file (e.g. the client disconnected mid-PUT).
+// Streams bytes into tmp/<id> (objects/<shard>/<id> once StartFlush moved it). Not thread-safe.
+// Destroying a writer before a successful Finish() removes its file (e.g. the client
+// disconnected mid-PUT, or the body failed verification).
 class DataWriter {
  public:
   ~DataWriter();
@@ -131,6 +133,8 @@ class DataWriter {
 
   uint64_t size() const { return size_; }
   const std::string& file_id() const { return file_id_; }
+  // Whether Finish() makes the file durable (the store runs with fsync on).
+  bool syncs() const;
 
  private:
   friend class DataFiles;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <system_error>
 
 namespace trainload::storage {
 
@@ -24,7 +25,13 @@ std::optional<SpareFiles::Spare> SpareFiles::Take() {
   std::optional<Spare> taken;
   {
     std::lock_guard lock(mu_);
-    if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+    if (!thread_.joinable()) {
+      try {
+        thread_ = std::thread([this] { Run(); });
+      } catch (const std::system_error&) {
+        // No thread to be had (EAGAIN): writers create their own files; tried again next time.
+      }
+    }
     if (!ready_.empty()) {
       taken = std::move(ready_.back());
       ready_.pop_back();
